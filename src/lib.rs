@@ -1,0 +1,15 @@
+//! webflash: flash MicroPython onto ESP32/ESP8266 boards from the browser.
+//!
+//! Layers (dependencies point down only):
+//! - [`ui`] (wasm): Leptos components and the session controller.
+//! - [`web`] (wasm): [`web::WebSerialPort`], the browser's implementation of [`port::Port`].
+//! - [`usb`]: what a USB VID:PID is.
+//! - [`port`]: the I/O boundary every device conversation goes through.
+
+pub mod port;
+pub mod usb;
+
+#[cfg(target_arch = "wasm32")]
+pub mod ui;
+#[cfg(target_arch = "wasm32")]
+pub mod web;

@@ -1,0 +1,144 @@
+// Shared set-up for the browser tests: serve dist/ on 127.0.0.1, host fake devices on a
+// WebSocket at /device/<name>, and drive Debian's Chromium through playwright-core.
+import http from "node:http";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { WebSocketServer } from "ws";
+import { chromium } from "playwright-core";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const root = path.resolve(here, "../..");
+export const dist = path.join(root, "dist");
+export const shots = path.join(root, "target", "e2e");
+
+const types = {
+  ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm",
+  ".css": "text/css", ".json": "application/json", ".bin": "application/octet-stream", ".png": "image/png",
+};
+
+/// A scripted device on the test side of a fake serial port.
+export class FakeDevice {
+  constructor() {
+    this.events = [];      // {type:'open',baudRate} | {type:'signals',dtr,rts} | {type:'close'}
+    this.received = [];    // Buffers written by the page
+    this.ws = null;
+    this.onData = null;    // (Buffer) => void
+    this.onEvent = null;   // (event) => void
+    this.waiters = [];
+  }
+  attach(ws) {
+    this.ws = ws;
+    ws.on("message", (data, isBinary) => {
+      if (isBinary) {
+        const buf = Buffer.from(data);
+        this.received.push(buf);
+        this.onData && this.onData(buf);
+      } else {
+        const event = JSON.parse(data.toString());
+        this.events.push(event);
+        this.onEvent && this.onEvent(event);
+      }
+      this.#notify();
+    });
+    ws.on("close", () => { if (this.ws === ws) this.ws = null; this.#notify(); });
+    this.#notify();
+  }
+  send(bytes) { this.ws.send(bytes, { binary: true }); }
+  /// The USB device disappears (cable pulled).
+  unplug() { this.ws.send(JSON.stringify({ type: "disconnect" })); }
+  receivedBytes() { return Buffer.concat(this.received); }
+  /// Resolves when `predicate()` holds, checked on every device event.
+  waitFor(predicate, timeoutMs = 10000) {
+    if (predicate()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("timed out waiting for the device condition")), timeoutMs);
+      this.waiters.push(() => { if (predicate()) { clearTimeout(timer); resolve(); return true; } return false; });
+    });
+  }
+  #notify() { this.waiters = this.waiters.filter((w) => !w()); }
+}
+
+/// Starts the static server with the device WebSocket endpoint. `devices` maps name -> FakeDevice.
+export async function startServer(devices = {}) {
+  if (!fs.existsSync(path.join(dist, "index.html"))) {
+    throw new Error("dist/ is missing: build the app first (make test does)");
+  }
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, "http://x");
+    let file = path.normalize(path.join(dist, decodeURIComponent(url.pathname)));
+    if (!file.startsWith(dist)) { res.writeHead(403).end(); return; }
+    if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, "index.html");
+    fs.readFile(file, (err, body) => {
+      if (err) { res.writeHead(404).end("not found"); return; }
+      res.writeHead(200, { "content-type": types[path.extname(file)] || "application/octet-stream" });
+      res.end(body);
+    });
+  });
+  const wss = new WebSocketServer({ noServer: true });
+  server.on("upgrade", (req, socket, head) => {
+    const name = new URL(req.url, "http://x").pathname.replace(/^\/device\//, "");
+    const device = devices[name];
+    if (!device) { socket.destroy(); return; }
+    wss.handleUpgrade(req, socket, head, (ws) => device.attach(ws));
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address();
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    wsUrl: (name) => `ws://127.0.0.1:${port}/device/${name}`,
+    close: () => new Promise((resolve) => { wss.close(); server.closeAllConnections?.(); server.close(resolve); }),
+  };
+}
+
+export async function launchBrowser() {
+  const userDir = fs.mkdtempSync(path.join(os.tmpdir(), "webflash-e2e-"));
+  const context = await chromium.launchPersistentContext(userDir, {
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    headless: true,
+    viewport: { width: 1366, height: 768 },
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  return {
+    context,
+    close: async () => { await context.close(); fs.rmSync(userDir, { recursive: true, force: true }); },
+  };
+}
+
+/// Opens the app with a fake serial configuration (or `null` for a browser without Web Serial).
+export async function openApp(context, url, serialConfig) {
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  if (serialConfig === null) {
+    await page.addInitScript(() => {
+      Object.defineProperty(navigator, "serial", { value: undefined, configurable: true });
+    });
+  } else {
+    await page.addInitScript((cfg) => { globalThis.__fakeSerialConfig = cfg; }, serialConfig);
+    await page.addInitScript({ path: path.join(here, "fake-serial.js") });
+  }
+  await page.goto(url);
+  await page.getByRole("heading", { name: "webflash" }).waitFor();
+  page.errors = errors;
+  return page;
+}
+
+export async function screenshot(page, name) {
+  fs.mkdirSync(shots, { recursive: true });
+  await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+}
+
+/// Deterministic pseudo-random bytes (xorshift32), the same in Node and in the page.
+export function patternBytes(length, seed) {
+  const out = Buffer.alloc(length);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < length; i++) {
+    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+export const patternSource = patternBytes.toString();
