@@ -3,10 +3,15 @@
 //! Layers (dependencies point down only):
 //! - [`ui`] (wasm): Leptos components and the session controller.
 //! - [`web`] (wasm): [`web::WebSerialPort`], the browser's implementation of [`port::Port`].
+//! - [`sim`]: the simulated device (ROM loader, stub, flash, reset circuit) the core is tested against.
+//! - [`protocol`]: the ESP serial protocol, pure.
 //! - [`usb`]: what a USB VID:PID is.
 //! - [`port`]: the I/O boundary every device conversation goes through.
 
 pub mod port;
+pub mod protocol;
+pub mod rfc2217;
+pub mod sim;
 pub mod usb;
 
 #[cfg(target_arch = "wasm32")]

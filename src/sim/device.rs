@@ -1,0 +1,413 @@
+//! [`Device`]: one simulated board. Routes bytes to whatever runs on the chip (ROM loader,
+//! stub, or the firmware in flash), schedules what it sends back, and models resets.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use md5::{Digest, Md5};
+
+use super::flash::NorFlash;
+use super::loader::{After, SimLoader};
+use super::regs::Registers;
+use super::reset::{Boot, ResetCircuit};
+use super::timing::Timing;
+use crate::port::Signals;
+use crate::protocol::chip::{Chip, ChipSpec};
+use crate::protocol::command::Request;
+use crate::protocol::slip::{self, Decoder, Item};
+use crate::usb::ResetWiring;
+
+/// How the board starts when the simulation begins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartMode {
+    /// Already in the ROM serial loader (as if the user held BOOT and tapped RESET).
+    Download,
+    /// Powered and running its firmware quietly: the host must reset it into the loader.
+    Reset,
+    /// Boots from flash at time zero, printing its boot log.
+    App,
+}
+
+/// The board being simulated.
+#[derive(Debug, Clone)]
+pub struct DeviceConfig {
+    pub chip: Chip,
+    pub flash_size: u32,
+    pub mac: [u8; 6],
+    pub wiring: ResetWiring,
+    pub start: StartMode,
+    pub timing: Timing,
+}
+
+impl DeviceConfig {
+    /// A typical board: 4 MB flash, a UART bridge, running its firmware.
+    pub fn new(chip: Chip) -> Self {
+        DeviceConfig {
+            chip,
+            flash_size: 4 << 20,
+            mac: [0x24, 0x0A, 0xC4, 0x12, 0x34, 0x56],
+            wiring: ResetWiring::UartBridge,
+            start: StartMode::Reset,
+            timing: Timing::default(),
+        }
+    }
+
+    /// The JEDEC id of a Winbond flash of this size (capacity byte = log2(size)).
+    pub fn jedec_id(&self) -> u32 {
+        let capacity = self.flash_size.trailing_zeros();
+        0xEF | 0x40 << 8 | capacity << 16
+    }
+}
+
+/// Bytes the chip sends: when they start leaving, and at which UART baud.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    pub at: Duration,
+    pub baud: u32,
+    pub bytes: Vec<u8>,
+}
+
+/// Deliberate misbehaviour, counted in bytes the chip has received since the fault was set.
+#[derive(Debug, Clone, Default)]
+pub struct Faults {
+    /// Flip bit 0 of the received byte with this index.
+    pub corrupt_rx: Vec<u64>,
+    /// Lose the received byte with this index.
+    pub drop_rx: Vec<u64>,
+    /// The chip resets by itself (brownout, watchdog) when this many bytes were received.
+    pub reset_at_rx: Option<u64>,
+    /// The chip stops answering when this many bytes were received.
+    pub hang_at_rx: Option<u64>,
+    /// Sent before the next reply (noise on the line).
+    pub inject_tx: Vec<u8>,
+}
+
+enum Mode {
+    /// Held in reset, or running firmware that ignores the port.
+    Quiet,
+    Loader(SimLoader),
+    /// Running the firmware in flash.
+    App,
+    Hung,
+}
+
+/// One stub READ_FLASH transfer: packets go out one at a time, each after the host's ack.
+struct ReadStream {
+    addr: usize,
+    len: usize,
+    packet: usize,
+    sent: usize,
+    md5: Md5,
+}
+
+/// A simulated board.
+pub struct Device {
+    config: DeviceConfig,
+    spec: &'static ChipSpec,
+    flash: NorFlash,
+    regs: Registers,
+    reset: ResetCircuit,
+    mode: Mode,
+    decoder: Decoder,
+    /// The chip's UART baud; `None` while the ROM waits to measure it from the first SYNC.
+    uart_baud: Option<u32>,
+    out: VecDeque<Output>,
+    /// The chip's CPU is busy until then (work queues behind it).
+    busy_until: Duration,
+    read: Option<ReadStream>,
+    rx_count: u64,
+    pub faults: Faults,
+    boots: u32,
+}
+
+impl Device {
+    pub fn new(config: DeviceConfig) -> Device {
+        let spec = config.chip.spec();
+        let mut device = Device {
+            flash: NorFlash::new(config.flash_size as usize),
+            regs: Registers::new(spec, config.mac, config.jedec_id()),
+            reset: ResetCircuit::new(config.wiring, config.timing.en_release_delay),
+            mode: Mode::Quiet,
+            decoder: Decoder::new(),
+            uart_baud: Some(115_200),
+            out: VecDeque::new(),
+            busy_until: Duration::ZERO,
+            read: None,
+            rx_count: 0,
+            faults: Faults::default(),
+            boots: 0,
+            spec,
+            config,
+        };
+        match device.config.start {
+            StartMode::Download => device.boot(Duration::ZERO, Boot::Download),
+            StartMode::App => device.boot(Duration::ZERO, Boot::Flash),
+            StartMode::Reset => device.mode = Mode::App,
+        }
+        device
+    }
+
+    pub fn chip(&self) -> Chip {
+        self.config.chip
+    }
+
+    pub fn flash(&self) -> &[u8] {
+        self.flash.contents()
+    }
+
+    pub fn load_flash(&mut self, data: &[u8]) {
+        self.flash.load(data);
+    }
+
+    pub fn flash_generation(&self) -> u64 {
+        self.flash.generation()
+    }
+
+    /// How many times the chip has booted (any mode).
+    pub fn boots(&self) -> u32 {
+        self.boots
+    }
+
+    /// A short name of what runs on the chip: "rom", "stub", "app", "reset", "hung".
+    pub fn state(&self) -> &'static str {
+        match &self.mode {
+            _ if self.reset.in_reset() => "reset",
+            Mode::Loader(l) if l.stub => "stub",
+            Mode::Loader(_) => "rom",
+            Mode::App => "app",
+            Mode::Quiet => "quiet",
+            Mode::Hung => "hung",
+        }
+    }
+
+    /// The chip's UART baud right now.
+    pub fn uart_baud(&self) -> u32 {
+        self.uart_baud.unwrap_or(self.spec.boot_log_baud)
+    }
+
+    fn emit(&mut self, at: Duration, bytes: Vec<u8>) {
+        let baud = self.uart_baud();
+        self.emit_at_baud(at, baud, bytes);
+    }
+
+    fn emit_at_baud(&mut self, at: Duration, baud: u32, bytes: Vec<u8>) {
+        if bytes.is_empty() {
+            return;
+        }
+        let at = at.max(self.out.back().map_or(Duration::ZERO, |o| o.at));
+        self.out.push_back(Output { at, baud, bytes });
+    }
+
+    /// The next output due, if any.
+    pub fn next_output_at(&self) -> Option<Duration> {
+        let out = self.out.front().map(|o| o.at);
+        match (out, self.reset.release_due()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Everything the chip sends up to `until`.
+    pub fn take_output(&mut self, until: Duration) -> Vec<Output> {
+        self.poll(until);
+        let mut taken = Vec::new();
+        while self.out.front().is_some_and(|o| o.at <= until) {
+            taken.push(self.out.pop_front().unwrap());
+        }
+        taken
+    }
+
+    /// Lets time pass to `now`: a pending reset release happens.
+    fn poll(&mut self, now: Duration) {
+        if let Some(due) = self.reset.release_due() {
+            if let Some(boot) = self.reset.poll(now) {
+                self.boot(due, boot);
+            }
+        }
+    }
+
+    /// The host changed DTR/RTS.
+    pub fn set_signals(&mut self, at: Duration, signals: Signals) {
+        self.poll(at);
+        let was_in_reset = self.reset.in_reset();
+        let boot = self.reset.set_lines(at, signals);
+        if self.reset.in_reset() && !was_in_reset {
+            // Reset asserted: whatever ran stops, and nothing more comes out.
+            self.mode = Mode::Quiet;
+            self.read = None;
+            self.out.retain(|o| o.at <= at);
+        }
+        if let Some(boot) = boot {
+            self.boot(at, boot);
+        }
+    }
+
+    /// The chip starts after a reset, in the mode the strap selected.
+    fn boot(&mut self, at: Duration, boot: Boot) {
+        self.boots += 1;
+        self.decoder.clear();
+        self.read = None;
+        self.out.retain(|o| o.at <= at);
+        self.busy_until = at;
+        let start = at + self.config.timing.boot_delay;
+        let log_baud = self.spec.boot_log_baud;
+        match boot {
+            Boot::Download => {
+                let text = super::bootlog::download(self.spec, self.config.wiring);
+                self.emit_at_baud(start, log_baud, text.into_bytes());
+                self.uart_baud = None;
+                self.mode = Mode::Loader(SimLoader::new(self.spec, false, self.flash.size()));
+            }
+            Boot::Flash => {
+                let (text, runs) = super::bootlog::flash_boot(self.spec, self.flash.contents());
+                self.emit_at_baud(start, log_baud, text.into_bytes());
+                self.uart_baud = Some(115_200);
+                self.mode = if runs { Mode::App } else { Mode::Quiet };
+            }
+        }
+    }
+
+    /// Bytes from the host arrive at the chip at `at`, sent at `host_baud`.
+    pub fn receive(&mut self, at: Duration, bytes: &[u8], host_baud: u32) {
+        self.poll(at);
+        if self.reset.in_reset() {
+            return;
+        }
+        let mut kept = Vec::with_capacity(bytes.len());
+        for &b in bytes {
+            let i = self.rx_count;
+            self.rx_count += 1;
+            if self.faults.reset_at_rx == Some(i) {
+                self.faults.reset_at_rx = None;
+                self.boot(at, Boot::Flash);
+                return;
+            }
+            if self.faults.hang_at_rx == Some(i) {
+                self.mode = Mode::Hung;
+            }
+            if self.faults.drop_rx.contains(&i) {
+                continue;
+            }
+            kept.push(if self.faults.corrupt_rx.contains(&i) {
+                b ^ 1
+            } else {
+                b
+            });
+        }
+        match &self.mode {
+            Mode::Loader(_) => {
+                // The ROM measures the host's baud from the first SYNC's 0x55 run.
+                let baud = *self.uart_baud.get_or_insert(host_baud);
+                let kept = super::garble(&kept, host_baud, baud);
+                self.decoder.push(&kept);
+                while let Some(item) = self.decoder.next_item() {
+                    if let Item::Frame(frame) = item {
+                        self.handle_frame(at, &frame);
+                    }
+                }
+                self.decoder.take_noise();
+            }
+            Mode::App | Mode::Quiet | Mode::Hung => {}
+        }
+    }
+
+    fn handle_frame(&mut self, at: Duration, frame: &[u8]) {
+        let start = at.max(self.busy_until);
+        if self.read.is_some() {
+            self.read_ack(start, frame);
+            return;
+        }
+        let Some(req) = Request::parse(frame) else {
+            return;
+        };
+        let Mode::Loader(loader) = &mut self.mode else {
+            return;
+        };
+        let baud = self.uart_baud.unwrap_or(115_200);
+        let outcome = loader.handle(
+            &req,
+            &mut self.regs,
+            &mut self.flash,
+            &self.config.timing,
+            baud,
+        );
+        let is_stub = loader.stub;
+        // The stub acknowledges a data block at once and writes it while the next one arrives
+        // (double buffering); the ROM answers only when the work is done.
+        let background = is_stub && matches!(req.opcode, 0x03 | 0x11);
+        let reply_at = if background {
+            start
+        } else {
+            start + outcome.work
+        };
+        self.busy_until = start + outcome.work;
+        let injected = std::mem::take(&mut self.faults.inject_tx);
+        self.emit(reply_at, injected);
+        for frame in outcome.frames {
+            self.emit(reply_at, slip::encode(&frame));
+        }
+        match outcome.after {
+            After::Stay => {}
+            After::StartStub => {
+                self.mode = Mode::Loader(SimLoader::new(self.spec, true, self.flash.size()));
+                self.emit(reply_at + Duration::from_millis(1), slip::encode(b"OHAI"));
+            }
+            After::ChangeBaud(baud) => {
+                // Output already queued goes at the old baud; later output at the new one.
+                self.uart_baud = Some(baud);
+            }
+            After::RunApp => {
+                let (text, runs) = super::bootlog::flash_boot(self.spec, self.flash.contents());
+                self.uart_baud = Some(115_200);
+                self.emit(reply_at + Duration::from_millis(5), text.into_bytes());
+                self.mode = if runs { Mode::App } else { Mode::Quiet };
+            }
+            After::StreamRead { addr, len, packet } => {
+                self.read = Some(ReadStream {
+                    addr,
+                    len,
+                    packet,
+                    sent: 0,
+                    md5: Md5::new(),
+                });
+                self.send_read_packet(reply_at);
+            }
+        }
+    }
+
+    fn send_read_packet(&mut self, at: Duration) {
+        let Some(read) = self.read.as_mut() else {
+            return;
+        };
+        let n = read.packet.min(read.len - read.sent);
+        let bytes = self
+            .flash
+            .read(read.addr + read.sent, n)
+            .unwrap_or(&[])
+            .to_vec();
+        read.md5.update(&bytes);
+        read.sent += n;
+        let work = self.config.timing.read(n);
+        self.busy_until = at + work;
+        self.emit(at + work, slip::encode(&bytes));
+    }
+
+    /// A READ_FLASH ack: the host's running total. The next packet follows, or the MD5 at the end.
+    fn read_ack(&mut self, at: Duration, frame: &[u8]) {
+        let Some(read) = self.read.as_ref() else {
+            return;
+        };
+        let Ok(acked) = <[u8; 4]>::try_from(frame).map(u32::from_le_bytes) else {
+            return;
+        };
+        if acked as usize != read.sent {
+            return;
+        }
+        if read.sent < read.len {
+            self.send_read_packet(at);
+        } else {
+            let read = self.read.take().unwrap();
+            self.emit(at, slip::encode(&read.md5.finalize()));
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! The simulated device: an ESP chip on a board, as seen from the serial port.
+//!
+//! [`Device`] is a pure, clocked model: the transport tells it when bytes arrive and when the
+//! control lines change, and collects what it sends back, each chunk stamped with the time it
+//! leaves the chip and the baud rate the chip's UART runs at. It never reads a clock itself,
+//! so the same model runs in tests under a virtual clock ([`SimPort`]), in the `esp-sim`
+//! process under wall time, and in the browser's demo board.
+//!
+//! Inside: a reset circuit ([`reset`]), the ROM loader ([`rom`]), the flasher stub ([`stub`]),
+//! a NOR flash ([`flash::NorFlash`]) and the timing model ([`timing`]).
+
+mod bootlog;
+mod device;
+pub mod flash;
+mod loader;
+mod port;
+mod regs;
+pub mod reset;
+pub mod timing;
+mod write;
+
+pub use device::{Device, DeviceConfig, Faults, Output, StartMode};
+pub use port::{block_on, SimPort};
+
+/// What the receiving UART makes of bytes sent at another baud rate: framing garbage, about
+/// as many bytes as fit the time at the receiver's rate. Deterministic, so tests repeat.
+pub fn garble(bytes: &[u8], sent_baud: u32, receiver_baud: u32) -> Vec<u8> {
+    if bytes.is_empty() || sent_baud == receiver_baud {
+        return bytes.to_vec();
+    }
+    let n = ((bytes.len() as u64 * receiver_baud as u64) / sent_baud as u64).max(1) as usize;
+    (0..n)
+        .map(|i| {
+            let b = bytes[i * bytes.len() / n];
+            // Never a SLIP delimiter, so garbage cannot fake a frame boundary.
+            match b.rotate_left(3) ^ 0x5A {
+                0xC0 => 0xE0,
+                g => g,
+            }
+        })
+        .collect()
+}
