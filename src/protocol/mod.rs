@@ -5,3 +5,4 @@ pub mod chip;
 pub mod command;
 pub mod response;
 pub mod slip;
+pub mod stub;

@@ -159,6 +159,11 @@ impl Device {
         self.flash.load(data);
     }
 
+    /// Fault: from now on erases do nothing, so writes land on old data.
+    pub fn set_erase_fails(&mut self, fails: bool) {
+        self.flash.erase_fails = fails;
+    }
+
     pub fn flash_generation(&self) -> u64 {
         self.flash.generation()
     }

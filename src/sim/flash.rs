@@ -11,6 +11,8 @@ pub const BLOCK: usize = 64 * 1024;
 pub struct NorFlash {
     data: Vec<u8>,
     generation: u64,
+    /// Fault: erases silently do nothing (a worn or write-protected chip).
+    pub erase_fails: bool,
 }
 
 impl NorFlash {
@@ -19,6 +21,7 @@ impl NorFlash {
         NorFlash {
             data: vec![0xFF; size],
             generation: 0,
+            erase_fails: false,
         }
     }
 
@@ -54,14 +57,18 @@ impl NorFlash {
         if start >= end {
             return 0;
         }
-        self.data[start..end].fill(0xFF);
+        if !self.erase_fails {
+            self.data[start..end].fill(0xFF);
+        }
         self.generation += 1;
         (end - start) / SECTOR
     }
 
     /// Erases everything.
     pub fn erase_all(&mut self) {
-        self.data.fill(0xFF);
+        if !self.erase_fails {
+            self.data.fill(0xFF);
+        }
         self.generation += 1;
     }
 

@@ -446,8 +446,15 @@ impl SimLoader {
             (true, Chip::Esp8266) => esp8266_rom_erase_len(offset, size),
             _ => size,
         };
+        // The ROM writes every (padded) block it is sent; its first word is only the erase size.
+        // The stub and FLASH_DEFL_BEGIN take the first word as the byte count to write.
+        let write_size = if rom && !deflate {
+            blocks.saturating_mul(block_size)
+        } else {
+            size
+        };
         let (session, work) = WriteSession::begin(
-            flash, timing, offset, size, erase_size, blocks, block_size, deflate, rom,
+            flash, timing, offset, write_size, erase_size, blocks, block_size, deflate, rom,
         );
         self.write = Some(session);
         // An unaligned ROM BEGIN reports failure but arms the write anyway (observed).

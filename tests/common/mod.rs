@@ -1,0 +1,47 @@
+//! Shared helpers for native tests: simulated boards and the pinned stub images.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use webflash::loader::Loader;
+use webflash::protocol::chip::Chip;
+use webflash::protocol::stub::StubImage;
+use webflash::sim::{Device, DeviceConfig, SimPort, StartMode};
+use webflash::usb::ResetWiring;
+
+/// The stub image the build copied from the pinned esptool package (`scripts/setup.sh app`).
+pub fn stub_for(chip: Chip) -> StubImage {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".stubs/stubs");
+    let path = dir.join(StubImage::file_name(chip.spec().id, 300));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}. Run `scripts/setup.sh app` (make test does) to fetch the stub images.",
+            path.display()
+        )
+    });
+    StubImage::from_json(&text).unwrap()
+}
+
+/// A board running its firmware, wired as `wiring`.
+pub fn board(chip: Chip, wiring: ResetWiring) -> Loader<SimPort> {
+    let mut config = DeviceConfig::new(chip);
+    config.wiring = wiring;
+    config.start = StartMode::Reset;
+    Loader::new(SimPort::new(Device::new(config)))
+}
+
+/// Deterministic bytes that compress about as well as firmware does.
+pub fn firmware_like(len: usize, seed: u32) -> Vec<u8> {
+    let mut x = seed.max(1);
+    let mut out = Vec::with_capacity(len);
+    while out.len() < len {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        // Runs of repeated bytes mixed with noise.
+        let run = (x >> 28) as usize + 1;
+        let byte = if x & 3 == 0 { 0 } else { (x >> 8) as u8 };
+        out.extend(std::iter::repeat_n(byte, run.min(len - out.len())));
+    }
+    out
+}
