@@ -113,7 +113,7 @@ impl<P: Port> Loader<P> {
         self.emit(Event::Stage(Stage::Writing));
         let mut done_before = 0;
         for region in regions {
-            let (offset, data) = self.prepare(region);
+            let (offset, data) = self.pad_region(region);
             let compress = options.compress && self.can_inflate();
             let payload = if compress {
                 compress_to_vec_zlib(&data, 9)
@@ -153,7 +153,7 @@ impl<P: Port> Loader<P> {
 
     /// Pads to 4 bytes; for the ROM, also moves the start down to a sector boundary (it can
     /// only erase whole sectors), filling the gap with 0xFF.
-    fn prepare(&self, region: &Region<'_>) -> (u32, Vec<u8>) {
+    fn pad_region(&self, region: &Region<'_>) -> (u32, Vec<u8>) {
         let mut offset = region.offset;
         let mut data = Vec::with_capacity(region.data.len() + SECTOR as usize);
         if self.responder == Responder::Rom && offset % SECTOR != 0 {

@@ -10,6 +10,7 @@ mod connect;
 mod detect;
 mod error;
 mod flash;
+mod job;
 mod stub;
 
 use std::cell::Cell;
@@ -20,6 +21,7 @@ pub use connect::{ResetStrategy, SyncReport};
 pub use detect::DeviceInfo;
 pub use error::{Error, Result, SyncFailure};
 pub use flash::{Region, WriteOptions, WriteReport};
+pub use job::{Baud, FlashJob, FlashOutcome, Prepared, ROM_BAUD};
 
 use crate::port::Port;
 use crate::protocol::chip::ChipSpec;

@@ -37,6 +37,8 @@ pub struct DeviceConfig {
     pub wiring: ResetWiring,
     pub start: StartMode,
     pub timing: Timing,
+    /// Above this baud the link corrupts bytes (a bridge or cable that cannot keep up).
+    pub max_baud: u32,
 }
 
 impl DeviceConfig {
@@ -49,6 +51,7 @@ impl DeviceConfig {
             wiring: ResetWiring::UartBridge,
             start: StartMode::Reset,
             timing: Timing::default(),
+            max_baud: 3_000_000,
         }
     }
 
@@ -298,6 +301,9 @@ impl Device {
             } else {
                 b
             });
+        }
+        if host_baud > self.config.max_baud {
+            kept = super::garble(&kept, host_baud, host_baud / 3);
         }
         match &self.mode {
             Mode::Loader(_) => {

@@ -20,7 +20,7 @@ pub mod timing;
 mod write;
 
 pub use device::{Device, DeviceConfig, Faults, Output, StartMode};
-pub use port::{block_on, SimPort};
+pub use port::{block_on, Clock, SimPort, VirtualClock};
 
 /// What the receiving UART makes of bytes sent at another baud rate: framing garbage, about
 /// as many bytes as fit the time at the receiver's rate. Deterministic, so tests repeat.

@@ -1,7 +1,8 @@
-//! [`SimPort`]: a [`Port`] wired to a simulated [`Device`] under a virtual clock.
+//! [`SimPort`]: a [`Port`] wired to a simulated [`Device`].
 //!
-//! Time moves only when the host waits (read, sleep), so tests run instantly and a whole job's
-//! modeled duration is `port.now()` at the end. Bytes take their wire time at the current baud
+//! Under the default [`VirtualClock`], time moves only when the host waits (read, sleep), so
+//! tests run instantly and a whole job's modeled duration is `port.now()` at the end. Under a
+//! wall clock (the browser's demo board) the same model runs in real time. Bytes take their wire time at the current baud
 //! plus one USB latency per transfer; the chip's own work (erase, program, hashing) delays its
 //! replies as the device model says.
 
@@ -15,10 +16,33 @@ use super::device::Device;
 use super::timing::wire_time;
 use crate::port::{Port, PortError, Signals};
 
-/// The host side of a simulated serial connection.
-pub struct SimPort {
-    device: Device,
+/// Where a [`SimPort`] gets its time from.
+#[allow(async_fn_in_trait)]
+pub trait Clock {
+    fn now(&self) -> Duration;
+    /// Returns once the clock has reached `t` (at once if it already has).
+    async fn wait_until(&mut self, t: Duration);
+}
+
+/// Time that passes only when someone waits: instant tests, deterministic benchmarks.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct VirtualClock {
     now: Duration,
+}
+
+impl Clock for VirtualClock {
+    fn now(&self) -> Duration {
+        self.now
+    }
+    async fn wait_until(&mut self, t: Duration) {
+        self.now = self.now.max(t);
+    }
+}
+
+/// The host side of a simulated serial connection.
+pub struct SimPort<C: Clock = VirtualClock> {
+    device: Device,
+    clock: C,
     baud: u32,
     /// The host→chip line is busy until then.
     tx_free: Duration,
@@ -36,13 +60,20 @@ pub struct SimPort {
     pub log_tx: bool,
 }
 
-impl SimPort {
-    /// Opens a connection to `device` at 115200 baud.
+impl SimPort<VirtualClock> {
+    /// Opens a connection to `device` at 115200 baud, under a virtual clock.
     pub fn new(device: Device) -> Self {
+        SimPort::with_clock(device, VirtualClock::default())
+    }
+}
+
+impl<C: Clock> SimPort<C> {
+    /// Opens a connection to `device` at 115200 baud, timed by `clock`.
+    pub fn with_clock(device: Device, clock: C) -> Self {
         SimPort {
             latency: Duration::from_millis(1),
             device,
-            now: Duration::ZERO,
+            clock,
             baud: 115_200,
             tx_free: Duration::ZERO,
             rx_free: Duration::ZERO,
@@ -85,7 +116,7 @@ impl SimPort {
     }
 }
 
-impl Port for SimPort {
+impl<C: Clock> Port for SimPort<C> {
     async fn write(&mut self, data: &[u8]) -> Result<(), PortError> {
         self.check()?;
         let mut data = data;
@@ -97,7 +128,8 @@ impl Port for SimPort {
         if self.log_tx {
             self.tx_log.extend_from_slice(data);
         }
-        let start = self.now.max(self.tx_free);
+        let now = self.clock.now();
+        let start = now.max(self.tx_free);
         self.tx_free = start + wire_time(data.len(), self.baud);
         let arrival = self.tx_free + self.latency;
         self.pump(arrival);
@@ -106,37 +138,45 @@ impl Port for SimPort {
     }
 
     async fn read(&mut self, buf: &mut Vec<u8>, deadline: Duration) -> Result<usize, PortError> {
-        self.check()?;
-        self.pump(deadline.max(self.now));
-        let first = self.rx.iter().map(|(t, _)| *t).min();
-        match first {
-            Some(t) if t <= deadline.max(self.now) => {
-                self.now = self.now.max(t);
+        loop {
+            self.check()?;
+            let now = self.clock.now();
+            self.pump(now);
+            if self.rx.front().is_some_and(|(t, _)| *t <= now) {
                 let mut n = 0;
-                while self.rx.front().is_some_and(|(t, _)| *t <= self.now) {
+                while self.rx.front().is_some_and(|(t, _)| *t <= now) {
                     let (_, bytes) = self.rx.pop_front().unwrap();
                     n += bytes.len();
                     buf.extend_from_slice(&bytes);
                 }
-                Ok(n)
+                return Ok(n);
             }
-            _ => {
-                self.now = self.now.max(deadline);
-                Ok(0)
+            if now >= deadline {
+                return Ok(0);
             }
+            // Sleep until the next byte lands, the chip's next output is due, or the deadline.
+            let next_rx = self.rx.iter().map(|(t, _)| *t).min();
+            let next_out = self.device.next_output_at();
+            let wake = [next_rx, next_out, Some(deadline)]
+                .into_iter()
+                .flatten()
+                .filter(|t| *t > now)
+                .min();
+            self.clock.wait_until(wake.unwrap_or(deadline)).await;
         }
     }
 
     async fn set_signals(&mut self, signals: Signals) -> Result<(), PortError> {
         self.check()?;
-        self.pump(self.now);
-        self.device.set_signals(self.now, signals);
+        let now = self.clock.now();
+        self.pump(now);
+        self.device.set_signals(now, signals);
         Ok(())
     }
 
     async fn set_baud(&mut self, baud: u32) -> Result<(), PortError> {
         self.check()?;
-        self.pump(self.now);
+        self.pump(self.clock.now());
         self.baud = baud;
         Ok(())
     }
@@ -146,11 +186,14 @@ impl Port for SimPort {
     }
 
     async fn sleep(&mut self, duration: Duration) {
-        self.now += duration;
+        let until = self.clock.now() + duration;
+        self.clock.wait_until(until).await;
+        // The chip lives on meanwhile (a reset completes, boot text is sent).
+        self.pump(self.clock.now());
     }
 
     fn now(&self) -> Duration {
-        self.now
+        self.clock.now()
     }
 }
 
