@@ -227,3 +227,36 @@ fn stub_left_running_is_reused() {
         assert_eq!(l.responder(), Responder::Stub);
     });
 }
+
+#[test]
+fn streamed_compression_round_trips() {
+    // The loader compresses in slices; the simulated stub inflates what it was sent.
+    block_on(async {
+        let mut l = board(Chip::Esp32, ResetWiring::UartBridge);
+        l.connect(Some(ResetWiring::UartBridge), 7).await.unwrap();
+        l.detect().await.unwrap();
+        l.run_stub(&stub_for(Chip::Esp32), false).await.unwrap();
+        let big = firmware_like(700_000, 77);
+        let report = l
+            .write_flash(
+                &[Region {
+                    offset: 0x10000,
+                    data: &big,
+                }],
+                WriteOptions::default(),
+            )
+            .await
+            .unwrap();
+        assert!(
+            report.sent < report.written / 2,
+            "compressed: {} of {}",
+            report.sent,
+            report.written
+        );
+        assert_same(
+            &l.port().device().flash()[0x10000..0x10000 + big.len()],
+            &big,
+            "700 KB",
+        );
+    });
+}

@@ -99,6 +99,7 @@ impl<P: Port> Loader<P> {
         self.emit(Event::Stage(Stage::Connecting));
         let strategies = ResetStrategy::sequence(wiring);
         let mut seen = Vec::new();
+        let mut verdicts = Vec::new();
         for attempt in 0..attempts.max(1) {
             let strategy = strategies[attempt as usize % strategies.len()];
             self.flush_input().await?;
@@ -126,7 +127,19 @@ impl<P: Port> Loader<P> {
                 }
                 self.port.sleep(50 * MS).await;
             }
-            seen.extend(self.take_noise());
+            let log = self.take_noise();
+            verdicts.push(classify_boot_log(&log));
+            seen.extend(log);
+            // Every strategy twice, each time the board clearly booted its firmware: more
+            // resets will not change that; the user must press BOOT.
+            let tried_all_twice = verdicts.len() >= 2 * strategies.len();
+            if tried_all_twice
+                && verdicts
+                    .iter()
+                    .all(|v| matches!(v, SyncFailure::WrongBootMode { .. }))
+            {
+                break;
+            }
         }
         Err(Error::NoSync(classify_boot_log(&seen)))
     }

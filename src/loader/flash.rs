@@ -7,7 +7,9 @@
 use std::time::Duration;
 
 use md5::{Digest, Md5};
-use miniz_oxide::deflate::compress_to_vec_zlib;
+use miniz_oxide::deflate::core::{create_comp_flags_from_zip_params, CompressorOxide};
+use miniz_oxide::deflate::stream::deflate;
+use miniz_oxide::{MZFlush, MZStatus};
 
 use super::{timeout_per_mb, Error, Event, Loader, Responder, Result, Stage, DEFAULT_TIMEOUT};
 use crate::port::{Port, Signals};
@@ -116,7 +118,7 @@ impl<P: Port> Loader<P> {
             let (offset, data) = self.pad_region(region);
             let compress = options.compress && self.can_inflate();
             let payload = if compress {
-                compress_to_vec_zlib(&data, 9)
+                self.compress(&data).await
             } else {
                 data.clone()
             };
@@ -263,6 +265,33 @@ impl<P: Port> Loader<P> {
                 .await?;
         }
         Ok(())
+    }
+
+    /// zlib-compresses `data` (level 9, like esptool) in slices, letting the host breathe
+    /// between them: in the browser `sleep(0)` yields to the page, so a 4 MB image does not
+    /// freeze it.
+    async fn compress(&mut self, data: &[u8]) -> Vec<u8> {
+        const SLICE: usize = 64 * 1024;
+        let mut compressor = CompressorOxide::new(create_comp_flags_from_zip_params(9, 15, 0));
+        let mut out = Vec::with_capacity(data.len() / 2);
+        let mut buf = vec![0u8; SLICE];
+        let mut input = data;
+        loop {
+            let take = input.len().min(SLICE);
+            let flush = if take == input.len() {
+                MZFlush::Finish
+            } else {
+                MZFlush::None
+            };
+            let r = deflate(&mut compressor, &input[..take], &mut buf, flush);
+            out.extend_from_slice(&buf[..r.bytes_written]);
+            input = &input[r.bytes_consumed..];
+            if matches!(r.status, Ok(MZStatus::StreamEnd)) || r.status.is_err() {
+                break;
+            }
+            self.port.sleep(Duration::ZERO).await;
+        }
+        out
     }
 
     /// The chip's MD5 of a flash range.

@@ -3,6 +3,7 @@
 
 pub mod chip;
 pub mod command;
+pub mod image;
 pub mod response;
 pub mod slip;
 pub mod stub;

@@ -1,106 +1,212 @@
-//! Step 1: choose the serial port, see what it is, let go of it.
+//! Step 1: choose the port (or the demo board), reset the board into its bootloader, and show
+//! what it is.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::session;
+use super::session::{self, Board, PortChoice};
+use super::state::{AppState, BoardCard, Link};
+use crate::loader::{Event, Stage};
+use crate::protocol::chip::{format_size, Chip};
+use crate::web::serial_supported;
 
-/// Where the connection stands, as the panel shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Link {
-    Idle,
-    Connecting,
-    Connected { device: String },
+/// Resets into the loader, identifies the chip, starts the flasher stub.
+async fn prepare(board: &mut Board, state: AppState) -> Result<BoardCard, String> {
+    board.loader.on_event(move |e| {
+        if let Event::Stage(Stage::UploadingStub) = e {
+            state.say("Starting the flasher helper on the board…");
+        }
+    });
+    let wiring = board.wiring;
+    let mut ready = board
+        .loader
+        .prepare(wiring, None)
+        .await
+        .map_err(|e| e.to_string())?;
+    state.say(format!(
+        "Found {}. Starting the flasher helper…",
+        ready.info.chip
+    ));
+    match session::fetch_stub(ready.info.chip, ready.info.revision).await {
+        Ok(stub) => {
+            board
+                .loader
+                .run_stub(&stub, wiring == Some(crate::usb::ResetWiring::UsbOtg))
+                .await
+                .map_err(|e| e.to_string())?;
+            if let Some(size) = ready.info.flash_size {
+                board
+                    .loader
+                    .set_flash_size(size)
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+            ready.stub = true;
+            board.stub = Some(stub);
+        }
+        Err(e) => state.warn(format!(
+            "The flasher helper could not be loaded ({e}); using the slower built-in loader."
+        )),
+    }
+    board.prepared = Some(ready.clone());
+    let usb = String::new();
+    Ok(BoardCard {
+        usb,
+        info: ready.info,
+        stub: ready.stub,
+        demo: board.loader.port().is_demo(),
+    })
 }
 
-/// A status line: what happened, and whether it is bad news.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-struct Notice {
-    text: String,
-    is_error: bool,
+/// Resets the open board into its loader and identifies it, updating the shared state.
+async fn prepare_open_board(usb: String, state: AppState) {
+    state.link.set(Link::Preparing { usb: usb.clone() });
+    state.say(format!(
+        "Connected to {usb}. Resetting the board into its bootloader…"
+    ));
+    let result = session::lease(async move |board: &mut Board| prepare(board, state).await).await;
+    if !session::is_connected() {
+        // Disconnected (by the user or the cable) while preparing: that state already shows.
+        return;
+    }
+    match result {
+        Ok(Ok(mut card)) => {
+            card.usb = usb;
+            let mode = if card.stub { "" } else { " (built-in loader)" };
+            state.say(format!(
+                "{} is ready{mode}. Choose the firmware.",
+                card.info.chip
+            ));
+            state.link.set(Link::Ready(card));
+        }
+        Ok(Err(message)) => {
+            // The port stays open: the user can put the board into download mode by hand and
+            // press Try again without choosing the port again.
+            state.warn(message);
+            state.link.set(Link::NotReady { usb });
+        }
+        Err(err) => {
+            state.link.set(Link::Idle);
+            state.warn(err.to_string());
+        }
+    }
 }
 
-/// The Connect / Disconnect card.
+/// Opens `choice` and prepares the board.
+fn start(choice: PortChoice, state: AppState) {
+    state.link.set(Link::Choosing);
+    state.say(match choice {
+        PortChoice::Serial => "Choose your board's port in the browser's list…",
+        PortChoice::Demo(_) => "Starting the demo board…",
+    });
+    spawn_local(async move {
+        let on_lost = move |err: crate::port::PortError| {
+            state.link.set(Link::Idle);
+            state.warn(format!("Connection lost: {err}."));
+        };
+        match session::open(choice, on_lost).await {
+            Ok(usb) => prepare_open_board(usb, state).await,
+            Err(err) => {
+                state.link.set(Link::Idle);
+                state.warn(err.to_string());
+            }
+        }
+    });
+}
+
+/// The Connect / Demo board / Disconnect card and the device card.
 #[component]
 pub fn ConnectPanel() -> impl IntoView {
-    let link = RwSignal::new(Link::Idle);
-    let notice = RwSignal::new(Notice::default());
-
-    let on_connect = move |_| {
-        link.set(Link::Connecting);
-        notice.set(Notice {
-            text: "Choose your board's port in the browser's list…".into(),
-            is_error: false,
-        });
-        spawn_local(async move {
-            let on_lost = move |err: crate::port::PortError| {
-                link.set(Link::Idle);
-                notice.set(Notice {
-                    text: format!("Connection lost: {err}."),
-                    is_error: true,
-                });
-            };
-            match session::connect(on_lost).await {
-                Ok(summary) => {
-                    notice.set(Notice {
-                        text: format!("Connected to {}.", summary.description),
-                        is_error: false,
-                    });
-                    link.set(Link::Connected {
-                        device: summary.description,
-                    });
-                }
-                Err(err) => {
-                    link.set(Link::Idle);
-                    notice.set(Notice {
-                        text: err.to_string(),
-                        is_error: true,
-                    });
-                }
-            }
-        });
+    let state = expect_context::<AppState>();
+    let link = state.link;
+    let demo_chip = RwSignal::new("esp32".to_string());
+    let busy = move || {
+        matches!(
+            link.get(),
+            Link::Choosing | Link::Preparing { .. } | Link::Busy(_)
+        )
     };
+    let open = move || link.get().usb().is_some();
 
     let on_disconnect = move |_| {
         spawn_local(async move {
             session::disconnect().await;
-            link.set(Link::Idle);
-            notice.set(Notice {
-                text: "Disconnected. You can unplug the board.".into(),
-                is_error: false,
-            });
+            state.link.set(Link::Idle);
+            state.say("Disconnected. You can unplug the board.");
         });
+    };
+    let on_retry = move |_| {
+        if let Some(usb) = link.get_untracked().usb() {
+            spawn_local(prepare_open_board(usb, state));
+        }
     };
 
     view! {
         <section class="card connect" aria-labelledby="connect-title">
             <h2 id="connect-title">"1. Connect your board"</h2>
-            <p class="hint">"Use a USB cable that carries data (some charge-only cables do not)."</p>
+            <p class="hint">"Use a USB cable that carries data (some charge-only cables do not). No board? Try the demo board."</p>
             <div class="row">
-                {move || match link.get() {
-                    Link::Connected { .. } => view! {
-                        <button class="secondary" on:click=on_disconnect>"Disconnect"</button>
-                    }.into_any(),
-                    Link::Connecting => view! {
-                        <button class="primary" disabled=true>"Connect"</button>
-                    }.into_any(),
-                    Link::Idle => view! {
-                        <button class="primary" on:click=on_connect>"Connect"</button>
-                    }.into_any(),
-                }}
+                <Show when=open fallback=move || view! {
+                    {serial_supported().then(|| view! {
+                        <button class="primary" disabled=busy on:click=move |_| start(PortChoice::Serial, state)>"Connect"</button>
+                    })}
+                    <button class="secondary" disabled=busy
+                        on:click=move |_| {
+                            let chip = Chip::from_name(&demo_chip.get()).unwrap_or(Chip::Esp32);
+                            start(PortChoice::Demo(chip), state)
+                        }>"Demo board"</button>
+                    <label class="inline">"Demo chip "
+                        <select aria-label="Demo chip" on:change=move |ev| demo_chip.set(event_target_value(&ev))>
+                            <option value="esp32" selected=true>"ESP32"</option>
+                            <option value="esp32c3">"ESP32-C3"</option>
+                            <option value="esp32s3">"ESP32-S3"</option>
+                            <option value="esp8266">"ESP8266"</option>
+                        </select>
+                    </label>
+                }>
+                    <Show when=move || matches!(link.get(), Link::NotReady { .. })>
+                        <button class="primary" on:click=on_retry>"Try again"</button>
+                    </Show>
+                    <button class="secondary" disabled=move || matches!(link.get(), Link::Busy(_)) on:click=on_disconnect>"Disconnect"</button>
+                </Show>
             </div>
             {move || match link.get() {
-                Link::Connected { device } => view! {
-                    <dl class="device" aria-label="Connected port">
-                        <dt>"USB device"</dt><dd data-field="usb">{device}</dd>
+                Link::Ready(card) | Link::Busy(card) => view! { <DeviceCard card/> }.into_any(),
+                other => other.usb().map(|usb| view! {
+                    <dl class="device" aria-label="Connected board">
+                        <dt>"USB device"</dt><dd data-field="usb">{usb}</dd>
                     </dl>
-                }.into_any(),
-                _ => ().into_any(),
+                }.into_any()).unwrap_or_else(|| ().into_any()),
             }}
-            <p role="status" aria-live="polite"
-               class=move || if notice.get().is_error { "notice error" } else { "notice" }>
-                {move || notice.get().text}
-            </p>
         </section>
+    }
+}
+
+/// Chip, revision, MAC, flash, bridge, crystal.
+#[component]
+fn DeviceCard(card: BoardCard) -> impl IntoView {
+    let info = card.info;
+    let flash = info
+        .flash_size
+        .map(format_size)
+        .unwrap_or_else(|| format!("unknown (id {:06x})", info.flash_id));
+    let crystal = info
+        .crystal_mhz
+        .map(|m| format!("{m} MHz"))
+        .unwrap_or_else(|| "not known".into());
+    let loader = if card.stub {
+        "flasher stub (fast)"
+    } else {
+        "built-in ROM loader"
+    };
+    view! {
+        <dl class="device" aria-label="Connected board">
+            <dt>"Chip"</dt><dd data-field="chip">{format!("{} (revision {})", info.chip, info.revision_text())}</dd>
+            <dt>"MAC"</dt><dd data-field="mac">{info.mac_text()}</dd>
+            <dt>"Flash"</dt><dd data-field="flash">{flash}</dd>
+            <dt>"USB device"</dt><dd data-field="usb">{card.usb}</dd>
+            <dt>"Crystal"</dt><dd data-field="crystal">{crystal}</dd>
+            <dt>"Talking to"</dt><dd data-field="loader">{loader}</dd>
+        </dl>
     }
 }

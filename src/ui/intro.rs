@@ -27,7 +27,7 @@ pub fn Unsupported() -> impl IntoView {
             {if secure {
                 view! {
                     <p>"webflash needs Web Serial, which Google Chrome, Microsoft Edge and Opera have on computers and Chromebooks (version 89 or newer). Firefox and Safari do not support it."</p>
-                    <p>"Open this page in Chrome or Edge to continue."</p>
+                    <p>"Open this page in Chrome or Edge to flash a real board. You can still try the demo board here."</p>
                 }.into_any()
             } else {
                 view! {

@@ -1,23 +1,34 @@
-//! The Leptos app: one component per step, and the [`session`] that owns the port.
+//! The Leptos app: one component per step, the shared [`state::AppState`], and the
+//! [`session`] that owns the board.
 
+mod automation;
 mod connect;
+mod firmware;
+mod flash;
 mod intro;
+mod plan;
 pub mod session;
+mod state;
 
 use leptos::prelude::*;
 
 use crate::web::serial_supported;
+use state::AppState;
 
 /// Mounts the app into `<body>` and installs the automation API.
 pub fn mount() {
-    session::install_automation_api();
+    automation::install();
     leptos::mount::mount_to_body(App);
 }
 
 /// The whole page.
 #[component]
 fn App() -> impl IntoView {
+    let state = AppState::new();
+    provide_context(state);
+    let firmware = RwSignal::new(None);
     let supported = serial_supported();
+    let notice = state.notice;
     view! {
         <header class="top">
             <h1>"webflash"</h1>
@@ -25,11 +36,13 @@ fn App() -> impl IntoView {
         </header>
         <main>
             <intro::Steps/>
-            {if supported {
-                view! { <connect::ConnectPanel/> }.into_any()
-            } else {
-                view! { <intro::Unsupported/> }.into_any()
-            }}
+            {(!supported).then(|| view! { <intro::Unsupported/> })}
+            <p role="status" aria-live="polite" class=move || if notice.get().is_error { "notice error" } else { "notice" }>
+                {move || notice.get().text}
+            </p>
+            <connect::ConnectPanel/>
+            <firmware::FirmwarePanel firmware/>
+            <flash::FlashPanel firmware/>
         </main>
         <footer>
             <p>"webflash speaks Espressif's serial bootloader protocol over Web Serial. Your files never leave this computer."</p>

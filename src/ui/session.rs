@@ -1,197 +1,168 @@
-//! The one open serial port of this page, and who may use it.
+//! The page's one board connection, and who may use it.
 //!
-//! Operations borrow the port for their duration ([`lease`]); a second operation while one runs
-//! is refused instead of interleaving bytes. A Disconnect during an operation takes effect when
-//! the operation hands the port back.
-//!
-//! [`install_automation_api`] exposes the port to page scripts as `window.webflash.port`, for
-//! workshop automation and for the browser tests that check the byte path end to end.
+//! Operations borrow the board for their duration ([`lease`]); a second operation while one
+//! runs is refused instead of interleaving bytes. A Disconnect during an operation cancels it
+//! and takes effect when the operation hands the board back.
 
 use std::cell::RefCell;
-use std::time::Duration;
 
-use js_sys::{Object, Promise, Reflect, Uint8Array};
-use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
-
-use crate::port::{Port, PortError, Signals};
-use crate::usb;
-use crate::web::{OpenError, WebSerialPort};
+use crate::loader::{CancelToken, Loader, Prepared};
+use crate::port::PortError;
+use crate::protocol::chip::Chip;
+use crate::protocol::stub::StubImage;
+use crate::usb::{self, ResetWiring};
+use crate::web::{fetch, OpenError, SessionPort, WebSerialPort};
 
 /// The baud rate ROM bootloaders and MicroPython start at.
 pub const DEFAULT_BAUD: u32 = 115_200;
 
+/// A connected board and what we know about it.
+pub struct Board {
+    pub loader: Loader<SessionPort>,
+    /// How reset is wired, from the USB ids (`None`: unknown bridge).
+    pub wiring: Option<ResetWiring>,
+    /// The fastest baud the bridge is known to sustain.
+    pub max_baud: u32,
+    /// Set once the board is in its loader and identified.
+    pub prepared: Option<Prepared>,
+    /// The flasher stub for this chip, once fetched.
+    pub stub: Option<StubImage>,
+}
+
 #[derive(Default)]
 struct Slot {
-    port: Option<WebSerialPort>,
+    board: Option<Board>,
     leased: bool,
     close_on_return: bool,
+    cancel: Option<CancelToken>,
 }
 
 thread_local! {
     static SLOT: RefCell<Slot> = RefCell::new(Slot::default());
 }
 
-/// What the device card shows about a freshly opened port.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PortSummary {
-    /// e.g. "CP210x USB-UART (10C4:EA60)".
-    pub description: String,
+/// Which port to open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PortChoice {
+    /// Ask the browser (a real board).
+    Serial,
+    /// The simulated board running in the page.
+    Demo(Chip),
 }
 
-/// Asks the user for a port, opens it, and keeps it as this page's port.
-/// `on_lost` runs if the device disappears later.
-pub async fn connect(on_lost: impl Fn(PortError) + 'static) -> Result<PortSummary, OpenError> {
+/// Opens a port (asking the user which, for a real board) and keeps it as the page's board.
+/// `on_lost` runs if the device disappears later. Returns the USB description.
+pub async fn open(
+    choice: PortChoice,
+    on_lost: impl Fn(PortError) + 'static,
+) -> Result<String, OpenError> {
     if is_connected() {
         disconnect().await;
     }
-    let port = WebSerialPort::request().await?;
-    let mut port = WebSerialPort::open(port, DEFAULT_BAUD).await?;
+    let port = match choice {
+        PortChoice::Serial => {
+            let port = WebSerialPort::request().await?;
+            let mut port = WebSerialPort::open(port, DEFAULT_BAUD).await?;
+            port.on_lost(on_lost);
+            SessionPort::Serial(port)
+        }
+        PortChoice::Demo(chip) => SessionPort::demo(chip),
+    };
     let (vid, pid) = port.usb_ids();
-    port.on_lost(on_lost);
+    let bridge = vid.zip(pid).and_then(|(v, p)| usb::identify(v, p));
+    let mut description = usb::describe(vid, pid);
+    if port.is_demo() {
+        description = format!("Demo board (simulated, {description})");
+    }
+    let board = Board {
+        loader: Loader::new(port),
+        wiring: bridge.map(|b| b.wiring),
+        max_baud: bridge.map_or(460_800, |b| b.max_baud),
+        prepared: None,
+        stub: None,
+    };
     SLOT.with(|s| {
         *s.borrow_mut() = Slot {
-            port: Some(port),
-            leased: false,
-            close_on_return: false,
+            board: Some(board),
+            ..Slot::default()
         }
     });
-    Ok(PortSummary {
-        description: usb::describe(vid, pid),
-    })
+    Ok(description)
 }
 
-/// True while a port is open (or lent out to an operation).
+/// True while a board is connected (or lent out to an operation).
 pub fn is_connected() -> bool {
     SLOT.with(|s| {
         let s = s.borrow();
-        s.port.is_some() || s.leased
+        s.board.is_some() || s.leased
     })
 }
 
-/// Closes the port. If an operation holds it, it is closed when the operation finishes.
+/// Closes the port. A running operation is cancelled and the port closes when it returns.
 pub async fn disconnect() {
-    let port = SLOT.with(|s| {
+    let board = SLOT.with(|s| {
         let mut s = s.borrow_mut();
         if s.leased {
             s.close_on_return = true;
+            if let Some(token) = &s.cancel {
+                token.cancel();
+            }
         }
-        s.port.take()
+        s.board.take()
     });
-    if let Some(port) = port {
-        port.close().await;
+    if let Some(board) = board {
+        board.loader.into_port().close().await;
     }
 }
 
-/// Lends the port to `op` for its duration.
-pub async fn lease<T>(op: impl AsyncFnOnce(&mut WebSerialPort) -> T) -> Result<T, PortError> {
-    let mut port = SLOT.with(|s| {
+/// Cancels the running operation at its next block.
+pub fn cancel() {
+    SLOT.with(|s| {
+        if let Some(token) = &s.borrow().cancel {
+            token.cancel();
+        }
+    });
+}
+
+/// Lends the board to `op` for its duration.
+pub async fn lease<T>(op: impl AsyncFnOnce(&mut Board) -> T) -> Result<T, PortError> {
+    let mut board = SLOT.with(|s| {
         let mut s = s.borrow_mut();
-        match s.port.take() {
-            Some(port) => {
+        match s.board.take() {
+            Some(board) => {
                 s.leased = true;
-                Ok(port)
+                s.cancel = Some(board.loader.cancel_token());
+                Ok(board)
             }
             None if s.leased => Err(PortError::Other(
-                "the port is busy with another operation".into(),
+                "the board is busy with another operation".into(),
             )),
             None => Err(PortError::Closed),
         }
     })?;
-    let result = op(&mut port).await;
+    board.loader.cancel_token().reset();
+    let result = op(&mut board).await;
     let close = SLOT.with(|s| {
         let mut s = s.borrow_mut();
         s.leased = false;
-        let close = std::mem::take(&mut s.close_on_return) || port.is_lost();
-        if !close {
-            s.port = Some(port);
-            None
+        s.cancel = None;
+        let close = std::mem::take(&mut s.close_on_return) || board.loader.port().is_lost();
+        if close {
+            Some(board)
         } else {
-            Some(port)
+            s.board = Some(board);
+            None
         }
     });
-    if let Some(port) = close {
-        port.close().await;
+    if let Some(board) = close {
+        board.loader.into_port().close().await;
     }
     Ok(result)
 }
 
-fn js_error(err: impl std::fmt::Display) -> JsValue {
-    js_sys::Error::new(&err.to_string()).into()
-}
-
-fn set_fn(target: &Object, name: &str, f: JsValue) {
-    let _ = Reflect::set(target, &JsValue::from_str(name), &f);
-}
-
-/// Installs `window.webflash.port` with promise-returning methods:
-/// `write(Uint8Array)`, `read(maxBytes, timeoutMs) -> Uint8Array`, `setSignals(dtr, rts)`,
-/// `setBaud(baud)`, `connected()`.
-pub fn install_automation_api() {
-    let Some(window) = web_sys::window() else {
-        return;
-    };
-    let api = Object::new();
-    let port_api = Object::new();
-
-    let write = Closure::<dyn Fn(Uint8Array) -> Promise>::new(|data: Uint8Array| {
-        future_to_promise(async move {
-            let bytes = data.to_vec();
-            lease(async move |p: &mut WebSerialPort| p.write(&bytes).await)
-                .await
-                .and_then(|r| r)
-                .map(|_| JsValue::UNDEFINED)
-                .map_err(js_error)
-        })
-    });
-    set_fn(&port_api, "write", write.into_js_value());
-
-    let read = Closure::<dyn Fn(u32, f64) -> Promise>::new(|max: u32, timeout_ms: f64| {
-        future_to_promise(async move {
-            lease(async move |p: &mut WebSerialPort| {
-                let deadline = p.now() + Duration::from_secs_f64(timeout_ms.max(0.0) / 1000.0);
-                let mut out = Vec::new();
-                while out.len() < max as usize {
-                    if p.read(&mut out, deadline).await? == 0 {
-                        break;
-                    }
-                }
-                Ok::<_, PortError>(out)
-            })
-            .await
-            .and_then(|r| r)
-            .map(|bytes| Uint8Array::from(&bytes[..]).into())
-            .map_err(js_error)
-        })
-    });
-    set_fn(&port_api, "read", read.into_js_value());
-
-    let signals = Closure::<dyn Fn(bool, bool) -> Promise>::new(|dtr: bool, rts: bool| {
-        future_to_promise(async move {
-            lease(async move |p: &mut WebSerialPort| p.set_signals(Signals { dtr, rts }).await)
-                .await
-                .and_then(|r| r)
-                .map(|_| JsValue::UNDEFINED)
-                .map_err(js_error)
-        })
-    });
-    set_fn(&port_api, "setSignals", signals.into_js_value());
-
-    let baud = Closure::<dyn Fn(u32) -> Promise>::new(|baud: u32| {
-        future_to_promise(async move {
-            lease(async move |p: &mut WebSerialPort| p.set_baud(baud).await)
-                .await
-                .and_then(|r| r)
-                .map(|_| JsValue::UNDEFINED)
-                .map_err(js_error)
-        })
-    });
-    set_fn(&port_api, "setBaud", baud.into_js_value());
-
-    let connected = Closure::<dyn Fn() -> bool>::new(is_connected);
-    set_fn(&port_api, "connected", connected.into_js_value());
-
-    let _ = Reflect::set(&api, &"port".into(), &port_api);
-    let _ = Reflect::set(&api, &"version".into(), &env!("CARGO_PKG_VERSION").into());
-    let _ = Reflect::set(&window, &"webflash".into(), &api);
+/// Fetches the flasher stub for `chip` from the page's `stubs/` folder.
+pub async fn fetch_stub(chip: Chip, revision: u32) -> Result<StubImage, String> {
+    let url = format!("stubs/{}", StubImage::file_name(chip.spec().id, revision));
+    let text = fetch::fetch_text(&url).await.map_err(|e| e.to_string())?;
+    StubImage::from_json(&text)
 }

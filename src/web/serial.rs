@@ -16,6 +16,7 @@ use web_sys::{
     WritableStreamDefaultWriter,
 };
 
+use super::time::{now, timer};
 use crate::port::{Port, PortError, Signals};
 
 /// True when this browser exposes `navigator.serial` (Chrome, Edge, Opera on a secure origin).
@@ -268,28 +269,6 @@ async fn read_loop(
     }
 }
 
-fn now_ms() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map(|p| p.now())
-        .unwrap_or(0.0)
-}
-
-/// A promise that resolves after `ms` milliseconds, or earlier if `register` hands its resolver
-/// to someone who calls it.
-fn timer(ms: i32, register: impl FnOnce(Function)) -> Promise {
-    let mut register = Some(register);
-    Promise::new(&mut |resolve, _| {
-        if let Some(window) = web_sys::window() {
-            let _ =
-                window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms.max(0));
-        }
-        if let Some(register) = register.take() {
-            register(resolve);
-        }
-    })
-}
-
 fn js_port_error(err: JsValue) -> PortError {
     let name = Reflect::get(&err, &"name".into())
         .ok()
@@ -371,11 +350,10 @@ impl Port for WebSerialPort {
     }
 
     async fn sleep(&mut self, duration: Duration) {
-        let ms = duration.as_millis().min(i32::MAX as u128) as i32;
-        let _ = JsFuture::from(timer(ms, |_| {})).await;
+        super::time::sleep(duration).await;
     }
 
     fn now(&self) -> Duration {
-        Duration::from_secs_f64(now_ms() / 1000.0)
+        now()
     }
 }

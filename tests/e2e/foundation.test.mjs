@@ -18,14 +18,17 @@ after(async () => {
   await server?.close();
 });
 
+/// Connects to a scripted device that is not an ESP in download mode: the app's reset and
+/// sync attempts end with coaching and "Try again", and the port stays open for the test.
 async function connectedPage(name, vid, pid) {
   const dev = device(name);
   const page = await openApp(browser.context, server.url, {
     ports: [{ usbVendorId: vid, usbProductId: pid, url: server.wsUrl(name) }],
   });
   await page.getByRole("button", { name: "Connect" }).click();
-  await page.getByRole("button", { name: "Disconnect" }).waitFor();
+  await page.getByRole("button", { name: "Try again" }).waitFor({ timeout: 20000 });
   await dev.waitFor(() => dev.events.some((e) => e.type === "open"));
+  dev.received = [];
   return { page, dev };
 }
 
@@ -35,9 +38,14 @@ for (const [vid, pid, expected, shot] of [
   [0x303a, 0x1001, "Espressif USB-JTAG-Serial (303A:1001)", "connect-usb-jtag"],
 ]) {
   test(`connect names the bridge: ${expected}`, async () => {
-    const { page, dev } = await connectedPage(shot, vid, pid);
+    const dev = device(shot);
+    const page = await openApp(browser.context, server.url, {
+      ports: [{ usbVendorId: vid, usbProductId: pid, url: server.wsUrl(shot) }],
+    });
+    await page.getByRole("button", { name: "Connect" }).click();
     await page.locator('[data-field="usb"]').filter({ hasText: expected }).waitFor();
-    assert.match(await page.getByRole("status").innerText(), /Connected to/);
+    assert.match(await page.getByRole("status").innerText(), new RegExp(`Connected to ${expected.replace(/[()]/g, ".")}`));
+    await dev.waitFor(() => dev.events.length > 0);
     assert.deepEqual(dev.events[0], { type: "open", baudRate: 115200 });
     await screenshot(page, shot);
     await page.getByRole("button", { name: "Disconnect" }).click();
@@ -111,15 +119,25 @@ test("1 MiB crosses WebSerialPort both ways with no loss or reordering", async (
   await page.close();
 });
 
+test("a board that boots its firmware gets BOOT-button coaching and the port stays usable", async () => {
+  const { page } = await connectedPage("coaching", 0x10c4, 0xea60);
+  const status = await page.getByRole("status").innerText();
+  assert.match(status, /started its normal firmware instead of the bootloader/);
+  assert.match(status, /Hold the BOOT button, tap RESET/);
+  await screenshot(page, "coaching");
+  await page.close();
+});
+
 test("DTR/RTS changes reach the device in order", async () => {
   const { page, dev } = await connectedPage("signals", 0x10c4, 0xea60);
   const sequence = [[false, true], [true, false], [false, false], [true, true], [false, true], [false, false]];
+  const before = dev.events.length;
   await page.evaluate(async (seq) => {
     for (const [dtr, rts] of seq) await window.webflash.port.setSignals(dtr, rts);
   }, sequence);
-  await dev.waitFor(() => dev.events.filter((e) => e.type === "signals").length === sequence.length);
-  const seen = dev.events.filter((e) => e.type === "signals").map((e) => [e.dtr, e.rts]);
-  assert.deepEqual(seen, sequence);
+  const ours = () => dev.events.slice(before).filter((e) => e.type === "signals");
+  await dev.waitFor(() => ours().length === sequence.length);
+  assert.deepEqual(ours().map((e) => [e.dtr, e.rts]), sequence);
   await page.close();
 });
 
@@ -136,7 +154,7 @@ test("a port that disappears mid-read gives a readable message and Connect works
 
   // Plug back in: Connect works again and the port carries bytes.
   await page.getByRole("button", { name: "Connect" }).click();
-  await page.getByRole("button", { name: "Disconnect" }).waitFor();
+  await page.getByRole("button", { name: "Try again" }).waitFor({ timeout: 20000 });
   await dev.waitFor(() => dev.ws !== null && dev.events.filter((e) => e.type === "open").length === 2);
   dev.send(Buffer.from("back"));
   const text = await page.evaluate(async () => new TextDecoder().decode(await window.webflash.port.read(4, 3000)));
@@ -171,6 +189,8 @@ test("without Web Serial the page says so and names the browsers that work", asy
   assert.match(text, /Chrome/);
   assert.match(text, /Edge/);
   assert.equal(await page.getByRole("button", { name: "Connect" }).count(), 0);
+  // The demo board needs no serial port, so it stays available.
+  assert.equal(await page.getByRole("button", { name: "Demo board" }).count(), 1);
   await screenshot(page, "unsupported");
   await page.setViewportSize({ width: 390, height: 844 });
   await screenshot(page, "unsupported-phone");

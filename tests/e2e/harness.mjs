@@ -20,7 +20,11 @@ const types = {
 
 /// A scripted device on the test side of a fake serial port.
 export class FakeDevice {
-  constructor() {
+  /// `bootText`: printed whenever the host releases a reset (RTS on → off), like a board whose
+  /// BOOT button is not held: it starts its firmware instead of the bootloader.
+  constructor({ bootText = "rst:0x1 (POWERON_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)\r\n" } = {}) {
+    this.bootText = bootText;
+    this.rts = false;
     this.events = [];      // {type:'open',baudRate} | {type:'signals',dtr,rts} | {type:'close'}
     this.received = [];    // Buffers written by the page
     this.ws = null;
@@ -38,6 +42,12 @@ export class FakeDevice {
       } else {
         const event = JSON.parse(data.toString());
         this.events.push(event);
+        if (event.type === "signals") {
+          if (this.rts && !event.rts && this.bootText) {
+            setTimeout(() => this.ws && this.send(Buffer.from(this.bootText)), 20);
+          }
+          this.rts = event.rts;
+        }
         this.onEvent && this.onEvent(event);
       }
       this.#notify();

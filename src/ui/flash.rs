@@ -1,0 +1,289 @@
+//! Step 3: flash. Checks the firmware against the board before anything is written, then
+//! writes with a progress bar, verifies every part by MD5, and restarts the board.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::firmware::Firmware;
+use super::plan;
+use super::session::{self, Board};
+use super::state::{AppState, BoardCard, Link};
+use crate::firmware::PlannedPart as Planned;
+use crate::loader::{Baud, Error, Event, FlashJob, Region, Stage};
+use crate::web::time::now_ms;
+
+/// What the progress bar shows.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Progress {
+    percent: f64,
+    detail: String,
+}
+
+fn stage_label(stage: Stage) -> &'static str {
+    match stage {
+        Stage::Connecting => "Connecting",
+        Stage::UploadingStub => "Starting the flasher helper",
+        Stage::ChangingBaud => "Switching to a faster speed",
+        Stage::Erasing => "Erasing (this can take a while)",
+        Stage::Writing => "Writing",
+        Stage::Verifying => "Verifying",
+        Stage::Reading => "Reading",
+        Stage::Resetting => "Restarting the board",
+    }
+}
+
+fn kb(bytes: u64) -> String {
+    if bytes >= 1024 * 1024 {
+        format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
+    } else {
+        format!("{} KB", bytes.div_ceil(1024))
+    }
+}
+
+/// Runs the job on the leased board.
+async fn run(
+    board: &mut Board,
+    parts: Vec<Planned>,
+    job: FlashJob,
+    progress: RwSignal<Option<Progress>>,
+) -> Result<(u32, f64), Error> {
+    if board.prepared.is_none() {
+        let wiring = board.wiring;
+        let stub = board.stub.clone();
+        board.prepared = Some(board.loader.prepare(wiring, stub.as_ref()).await?);
+    }
+    let prepared = board.prepared.clone().unwrap();
+    let started = now_ms();
+    board.loader.on_event(move |event| match event {
+        Event::Stage(stage) => progress.update(|p| {
+            if let Some(p) = p {
+                p.detail = format!("{}…", stage_label(stage));
+            }
+        }),
+        Event::Progress {
+            stage: Stage::Writing,
+            done,
+            total,
+        } => {
+            let secs = ((now_ms() - started) / 1000.0).max(0.001);
+            let rate = done as f64 / secs;
+            let left = if rate > 0.0 {
+                (total - done) as f64 / rate
+            } else {
+                0.0
+            };
+            progress.set(Some(Progress {
+                percent: 100.0 * done as f64 / total.max(1) as f64,
+                detail: format!(
+                    "Writing {} of {} · {}/s · about {:.0} s left",
+                    kb(done),
+                    kb(total),
+                    kb(rate as u64),
+                    left.ceil()
+                ),
+            }));
+        }
+        Event::Note(note) => progress.update(|p| {
+            if let Some(p) = p {
+                p.detail = note;
+            }
+        }),
+        _ => {}
+    });
+    let regions: Vec<Region> = parts
+        .iter()
+        .map(|p| Region {
+            offset: p.offset,
+            data: &p.data,
+        })
+        .collect();
+    let flash_size = prepared.info.flash_size.unwrap_or(4 << 20);
+    let stub = board.stub.clone();
+    let outcome = board
+        .loader
+        .flash(&regions, job, board.wiring, stub.as_ref(), flash_size)
+        .await;
+    board.loader.on_event(|_| {});
+    let outcome = outcome?;
+    // The board now runs its new firmware; the next flash starts with a fresh reset.
+    board.prepared = None;
+    Ok((outcome.baud, (now_ms() - started) / 1000.0))
+}
+
+/// What to tell the user after a failure, and whether the board is still usable.
+fn failure(err: &Error) -> (String, bool) {
+    match err {
+        Error::Cancelled => (
+            "Flashing stopped. The flash holds a partly written firmware, so the board will not start it; \
+             it is still in the bootloader. Press Flash to write it again."
+                .into(),
+            true,
+        ),
+        Error::Port(crate::port::PortError::Disconnected) => (
+            "The board was disconnected while flashing. Plug it back in, press Connect and flash again \
+             (a half-written board is safe to flash again)."
+                .into(),
+            false,
+        ),
+        other => (other.to_string(), true),
+    }
+}
+
+/// The options, the Flash and Cancel buttons, and the progress bar.
+#[component]
+pub fn FlashPanel(firmware: RwSignal<Option<Firmware>>) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let erase_all = RwSignal::new(true);
+    let baud = RwSignal::new("auto".to_string());
+    let progress = RwSignal::new(None::<Progress>);
+    let problems = RwSignal::new(Vec::<String>::new());
+    let expert = RwSignal::new(false);
+    let flashing = move || matches!(state.link.get(), Link::Busy(_));
+    let can_flash = move || matches!(state.link.get(), Link::Ready(_)) && firmware.get().is_some();
+
+    let on_flash = move |_| {
+        let (Some(card), Some(fw)) = (
+            state.link.get_untracked().card().cloned(),
+            firmware.get_untracked(),
+        ) else {
+            return;
+        };
+        problems.set(Vec::new());
+        spawn_local(async move {
+            state.say("Checking the firmware against the board…");
+            let parts = match plan::build(&fw, &card, state, expert.get_untracked()).await {
+                Ok(parts) => parts,
+                Err(reasons) => {
+                    state.warn("Nothing was written: the firmware does not fit this board. See the reasons below.");
+                    problems.set(reasons);
+                    return;
+                }
+            };
+            flash_parts(
+                parts,
+                card,
+                state,
+                erase_all.get_untracked(),
+                &baud.get_untracked(),
+                progress,
+            )
+            .await;
+        });
+    };
+
+    view! {
+        <section class="card flash" aria-labelledby="flash-title">
+            <h2 id="flash-title">"3. Flash"</h2>
+            <label class="check">
+                <input type="checkbox" prop:checked=erase_all on:change=move |ev| erase_all.set(event_target_checked(&ev))/>
+                " Erase all flash first"
+            </label>
+            <p class="hint">"Recommended for a new MicroPython install: it clears old files and settings so the new firmware starts clean. Leave it off to keep the board's files when updating."</p>
+            <div class="row">
+                <label class="inline">"Baud rate "
+                    <select aria-label="Baud rate" on:change=move |ev| baud.set(event_target_value(&ev))>
+                        <option value="auto" selected=true>"Auto (fastest that works)"</option>
+                        <option value="115200">"115200"</option>
+                        <option value="230400">"230400"</option>
+                        <option value="460800">"460800"</option>
+                        <option value="921600">"921600"</option>
+                    </select>
+                </label>
+                <button class="primary" disabled=move || !can_flash() on:click=on_flash>"Flash"</button>
+                <Show when=flashing>
+                    <button class="secondary" on:click=move |_| session::cancel()>"Cancel"</button>
+                </Show>
+            </div>
+            {move || progress.get().map(|p| view! {
+                <div class="progress" role="progressbar" aria-label="Flash progress" aria-valuemin="0" aria-valuemax="100"
+                    aria-valuenow=format!("{:.0}", p.percent)>
+                    <div class="bar" style=format!("width: {:.1}%", p.percent)></div>
+                </div>
+                <p class="detail" data-field="progress">{p.detail}</p>
+            })}
+            <details class="expert">
+                <summary>"Expert options"</summary>
+                <label class="check">
+                    <input type="checkbox" prop:checked=expert on:change=move |ev| expert.set(event_target_checked(&ev))/>
+                    " Flash even if the firmware looks wrong for this chip or offset"
+                </label>
+                <p class="hint">"Only if you know the firmware is right despite the warning. Size, overlap and damaged-file checks always apply."</p>
+            </details>
+            <Show when=move || !problems.get().is_empty()>
+                <ul class="problems" aria-label="Why the firmware was refused">
+                    {move || problems.get().into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}
+                </ul>
+            </Show>
+        </section>
+    }
+}
+
+async fn flash_parts(
+    parts: Vec<Planned>,
+    card: BoardCard,
+    state: AppState,
+    erase_all: bool,
+    baud: &str,
+    progress: RwSignal<Option<Progress>>,
+) {
+    let total: usize = parts.iter().map(|p| p.data.len()).sum();
+    let count = parts.len();
+    let job = FlashJob {
+        baud: match baud.parse() {
+            Ok(rate) => Baud::Fixed(rate),
+            Err(_) => Baud::Auto { max: 0 },
+        },
+        erase_all,
+        reset_after: true,
+    };
+    state.link.set(Link::Busy(card.clone()));
+    progress.set(Some(Progress {
+        percent: 0.0,
+        detail: "Starting…".into(),
+    }));
+    state.say("Flashing… keep the board plugged in.");
+    let result = session::lease(async move |board: &mut Board| {
+        let job = match job.baud {
+            Baud::Auto { .. } => FlashJob {
+                baud: Baud::Auto {
+                    max: board.max_baud,
+                },
+                ..job
+            },
+            fixed => FlashJob { baud: fixed, ..job },
+        };
+        run(board, parts, job, progress).await
+    })
+    .await;
+    match result {
+        Ok(Ok((rate, secs))) => {
+            progress.set(Some(Progress {
+                percent: 100.0,
+                detail: format!("Done in {secs:.1} s at {rate} baud."),
+            }));
+            state.say(format!(
+                "Firmware verified: {count} part(s), {} written and checked by MD5 at {rate} baud. The board restarted into the new firmware.",
+                kb(total as u64)
+            ));
+            state.link.set(Link::Ready(card));
+        }
+        Ok(Err(err)) => {
+            let (message, usable) = failure(&err);
+            state.warn(message);
+            progress.update(|p| {
+                if let Some(p) = p {
+                    p.detail = "Stopped.".into();
+                }
+            });
+            state.link.set(if usable && session::is_connected() {
+                Link::Ready(card)
+            } else {
+                Link::Idle
+            });
+        }
+        Err(err) => {
+            state.warn(err.to_string());
+            state.link.set(Link::Idle);
+        }
+    }
+}
