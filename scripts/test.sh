@@ -25,9 +25,11 @@ p=$(grep -E '^test result:' "$logs/native.log" | sed -E 's/.* ([0-9]+) passed.*/
 f=$(grep -E '^test result:' "$logs/native.log" | sed -E 's/.* ([0-9]+) failed.*/\1/' | awk '{s+=$1} END {print s+0}')
 add_counts native "${p:-0}" "${f:-0}" "$rc"
 
+# The simulator as a process: the interop and browser suites talk to it.
+cargo build --bin esp-sim -q
+
 if [ -d tests/interop ]; then
   echo "[test] interop: pytest (esptool, mpremote against esp-sim)"
-  cargo build --bin esp-sim -q
   .venv/bin/python -m pytest tests/interop -q -p no:cacheprovider 2>&1 | tee "$logs/interop.log"
   rc=${PIPESTATUS[0]}
   last=$(grep -E '[0-9]+ (passed|failed)' "$logs/interop.log" | tail -1)

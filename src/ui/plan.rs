@@ -50,7 +50,11 @@ pub async fn build(
                     .await
                     .map_err(|e| vec![e.to_string()])?;
                 verify_sha256(&r.part, &data).map_err(|e| vec![e.to_string()])?;
-                parts.push(r.into_part(data));
+                let name = r.part.path.clone();
+                parts.push(Part {
+                    name,
+                    ..r.into_part(data)
+                });
             }
             parts
         }

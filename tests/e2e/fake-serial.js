@@ -8,13 +8,14 @@
 //   text frames, device -> page: {"type":"disconnect"}  (the USB device went away)
 //
 // Configuration comes from `globalThis.__fakeSerialConfig`, set by an earlier init script:
-//   { ports: [{ usbVendorId, usbProductId, url, openError? }], chooser?: "first" | "cancel" }
+//   { ports: [{ usbVendorId, usbProductId, url, openError?, unplugAfterBytes? }], chooser?: "first" | "cancel" }
+// `unplugAfterBytes`: the cable is pulled once the page has written that many bytes (once).
 (() => {
   const config = globalThis.__fakeSerialConfig || { ports: [] };
   const lost = () => new DOMException("The device has been lost.", "NetworkError");
 
   class FakeSerialPort extends EventTarget {
-    #info; #ws = null; #readable = null; #writable = null; #rx = null; #gone = false;
+    #info; #ws = null; #readable = null; #writable = null; #rx = null; #gone = false; #written = 0;
     ondisconnect = null; onconnect = null;
     constructor(info) { super(); this.#info = info; }
     get readable() { return this.#readable; }
@@ -50,6 +51,11 @@
           const bytes = chunk instanceof ArrayBuffer ? new Uint8Array(chunk)
             : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
           ws.send(bytes.slice());
+          this.#written += bytes.length;
+          if (this.#info.unplugAfterBytes && this.#written >= this.#info.unplugAfterBytes) {
+            this.#info.unplugAfterBytes = 0;
+            setTimeout(() => this.#lose(), 0);
+          }
         },
       });
       ws.onmessage = (event) => {

@@ -5,6 +5,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { spawn } from "node:child_process";
 import { WebSocketServer } from "ws";
 import { chromium } from "playwright-core";
 
@@ -70,13 +71,21 @@ export class FakeDevice {
   #notify() { this.waiters = this.waiters.filter((w) => !w()); }
 }
 
-/// Starts the static server with the device WebSocket endpoint. `devices` maps name -> FakeDevice.
-export async function startServer(devices = {}) {
+/// Starts the static server with the device WebSocket endpoint. `devices` maps name -> FakeDevice;
+/// `files` maps a path under /files/ to bytes (firmware and manifests for the tests).
+export async function startServer(devices = {}, files = {}) {
   if (!fs.existsSync(path.join(dist, "index.html"))) {
     throw new Error("dist/ is missing: build the app first (make test does)");
   }
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, "http://x");
+    if (url.pathname.startsWith("/files/")) {
+      const body = files[decodeURIComponent(url.pathname.slice("/files/".length))];
+      if (!body) { res.writeHead(404, { "content-type": "text/html" }).end("<html>404 Not Found</html>"); return; }
+      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": body.length });
+      res.end(body);
+      return;
+    }
     let file = path.normalize(path.join(dist, decodeURIComponent(url.pathname)));
     if (!file.startsWith(dist)) { res.writeHead(403).end(); return; }
     if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, "index.html");
@@ -152,3 +161,29 @@ export function patternBytes(length, seed) {
   return out;
 }
 export const patternSource = patternBytes.toString();
+
+/// Starts `esp-sim` (built by `cargo build --bin esp-sim`) with a WebSocket endpoint for the
+/// fake serial port. Returns its ws URL, the flash file path, and `stop()`.
+export async function startSim({ chip, wiring = "uart", flashSize = "4MB", flashFile, extra = [] }) {
+  const bin = path.join(root, "target", "debug", "esp-sim");
+  const args = ["--chip", chip, "--listen", "127.0.0.1:0", "--ws", "127.0.0.1:0", "--wiring", wiring,
+    "--flash-size", flashSize, "--flash-file", flashFile, ...extra];
+  const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stderr.on("data", (d) => { out += d; });
+  const wsUrl = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`esp-sim did not start: ${out}`)), 10000);
+    child.stdout.on("data", (d) => {
+      out += d;
+      const m = out.match(/ ws (127\.0\.0\.1:\d+)/);
+      if (m) { clearTimeout(timer); resolve(`ws://${m[1]}`); }
+    });
+    child.on("exit", (code) => reject(new Error(`esp-sim exited (${code}): ${out}`)));
+  });
+  return {
+    wsUrl,
+    flashFile,
+    output: () => out,
+    stop: () => new Promise((resolve) => { child.once("exit", resolve); child.kill(); }),
+  };
+}

@@ -20,6 +20,8 @@ Serves one simulated ESP chip as a serial port.
   --mac MAC            base MAC, e.g. aa:bb:cc:dd:ee:ff
   --wiring KIND        uart (USB-UART bridge, default), usb-jtag, usb-otg
   --flash-file PATH    load flash from PATH (if it exists) and keep PATH up to date
+
+Once ready it prints one line: `esp-sim listening on ADDR:PORT` (plus ` ws ADDR:PORT`).
 ";
 
 /// Everything the command line chose.

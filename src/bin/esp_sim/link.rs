@@ -267,6 +267,95 @@ impl Link for WsLink {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::net::TcpListener;
+    use std::thread;
+
+    /// Polls until `want` events arrived (or 2 s passed).
+    fn collect(link: &mut impl Link, want: usize) -> Vec<HostEvent> {
+        let mut events = Vec::new();
+        let deadline = std::time::Instant::now() + Duration::from_secs(2);
+        while events.len() < want && std::time::Instant::now() < deadline {
+            link.poll(Duration::from_millis(10), &mut events).unwrap();
+            link.flush().unwrap();
+        }
+        events
+    }
+
+    #[test]
+    fn telnet_link_greets_decodes_acks_and_escapes() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let client = thread::spawn(move || {
+            let mut s = TcpStream::connect(addr).unwrap();
+            // DTR on, then data with an escaped 0xFF.
+            s.write_all(&[0xFF, 0xFA, 0x2C, 5, 8, 0xFF, 0xF0, 1, 0xFF, 0xFF, 2])
+                .unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+            let mut got = Vec::new();
+            let mut buf = [0u8; 256];
+            // Greeting (18) + modem state (7) + DTR ack (7) + escaped data (3).
+            while got.len() < 35 {
+                let n = s.read(&mut buf).unwrap();
+                assert!(n > 0, "server closed early: {got:?}");
+                got.extend_from_slice(&buf[..n]);
+            }
+            got
+        });
+        let (stream, _) = listener.accept().unwrap();
+        let mut link = TelnetLink::new(stream).unwrap();
+        let events = collect(&mut link, 2);
+        assert_eq!(
+            events,
+            [
+                HostEvent::Signals {
+                    dtr: Some(true),
+                    rts: None
+                },
+                HostEvent::Data(vec![1, 0xFF, 2])
+            ]
+        );
+        link.send(&[7, 0xFF]).unwrap();
+        let got = client.join().unwrap();
+        assert!(got.starts_with(&[0xFF, 0xFB, 0x00, 0xFF, 0xFD, 0x00]));
+        assert!(got.ends_with(&[0xFF, 0xFA, 0x2C, 105, 8, 0xFF, 0xF0, 7, 0xFF, 0xFF]));
+    }
+
+    #[test]
+    fn websocket_link_speaks_the_harness_protocol() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let client = thread::spawn(move || {
+            let (mut ws, _) = tungstenite::connect(format!("ws://{addr}")).unwrap();
+            for text in [
+                r#"{"type":"open","baudRate":460800}"#,
+                r#"{"type":"signals","dtr":false,"rts":true}"#,
+            ] {
+                ws.send(Message::Text(text.into())).unwrap();
+            }
+            ws.send(Message::Binary(vec![0xC0, 0x00])).unwrap();
+            let reply = ws.read().unwrap();
+            ws.send(Message::Text(r#"{"type":"close"}"#.into()))
+                .unwrap();
+            reply
+        });
+        let (stream, _) = listener.accept().unwrap();
+        let mut link = WsLink::accept(stream).unwrap();
+        let events = collect(&mut link, 3);
+        assert_eq!(
+            events,
+            [
+                HostEvent::Baud(460_800),
+                HostEvent::Signals {
+                    dtr: Some(false),
+                    rts: Some(true)
+                },
+                HostEvent::Data(vec![0xC0, 0x00]),
+            ]
+        );
+        link.send(b"OHAI").unwrap();
+        assert_eq!(collect(&mut link, 1), [HostEvent::Close]);
+        assert_eq!(client.join().unwrap(), Message::Binary(b"OHAI".to_vec()));
+    }
 
     #[test]
     fn harness_control_messages() {

@@ -28,10 +28,12 @@ const ACCEPT_POLL: Duration = Duration::from_millis(10);
 fn main() -> ExitCode {
     let options = match args::parse(std::env::args().skip(1)) {
         Ok(options) => options,
+        Err(message) if message.is_empty() => {
+            print!("{}", args::USAGE); // --help
+            return ExitCode::SUCCESS;
+        }
         Err(message) => {
-            if !message.is_empty() {
-                eprintln!("esp-sim: {message}\n");
-            }
+            eprintln!("esp-sim: {message}\n");
             eprint!("{}", args::USAGE);
             return ExitCode::from(2);
         }

@@ -19,6 +19,8 @@ pub trait Target {
     fn set_signals(&mut self, at: Duration, signals: Signals);
     fn take_output(&mut self, until: Duration) -> Vec<Output>;
     fn next_output_at(&self) -> Option<Duration>;
+    /// The chip's UART rate now.
+    fn uart_baud(&self) -> u32;
     fn flash(&self) -> &[u8];
     fn flash_generation(&self) -> u64;
 }
@@ -36,6 +38,9 @@ impl Target for Device {
     fn next_output_at(&self) -> Option<Duration> {
         Device::next_output_at(self)
     }
+    fn uart_baud(&self) -> u32 {
+        Device::uart_baud(self)
+    }
     fn flash(&self) -> &[u8] {
         Device::flash(self)
     }
@@ -49,8 +54,6 @@ impl Target for Device {
 const MAX_POLL: Duration = Duration::from_millis(5);
 /// Quiet time after which changed flash is written to the flash file.
 const SAVE_AFTER_IDLE: Duration = Duration::from_millis(50);
-/// The ROM loader's baud rate after reset; what a plain-TCP host is assumed to use at first.
-const BOOT_BAUD: u32 = 115_200;
 
 /// The chip's clock: wall time since the device was created, minus the time an RFC 2217
 /// client spends blocked after each line change waiting for our acknowledgement.
@@ -107,9 +110,6 @@ pub struct Sim<T> {
     flash_file: Option<FlashFile>,
     /// Lines as the last host left them.
     signals: Signals,
-    /// Baud of the chip's latest output: a plain-TCP host has no baud of its own and always
-    /// talks at whatever rate the chip's UART runs.
-    chip_baud: u32,
     last_activity: Duration,
 }
 
@@ -125,7 +125,6 @@ impl<T: Target> Sim<T> {
             },
             flash_file,
             signals: Signals::default(),
-            chip_baud: BOOT_BAUD,
             last_activity: Duration::ZERO,
         }
     }
@@ -191,7 +190,7 @@ impl<T: Target> Sim<T> {
         let now = self.now();
         for out in self.target.take_output(now) {
             self.last_activity = now;
-            self.chip_baud = out.baud;
+            // A plain-TCP host has no baud of its own: it always hears the chip at its rate.
             let rx_baud = host_baud.unwrap_or(out.baud);
             if out.baud == rx_baud {
                 link.send(&out.bytes)?;
@@ -215,7 +214,8 @@ impl<T: Target> Sim<T> {
                 HostEvent::Data(bytes) => {
                     self.clock.release();
                     let now = self.now();
-                    let baud = host_baud.unwrap_or(self.chip_baud);
+                    // A plain-TCP host always talks at the chip's current rate.
+                    let baud = host_baud.unwrap_or_else(|| self.target.uart_baud());
                     self.target.receive(now, &bytes, baud);
                 }
                 HostEvent::Signals { dtr, rts } => {
@@ -248,7 +248,10 @@ mod tests {
     struct Echo {
         queue: VecDeque<Output>,
         signals: Vec<Signals>,
+        signal_times: Vec<Duration>,
         bauds_seen: Vec<u32>,
+        /// The UART rate; receiving `B` switches it to 460800 (after echoing at the old rate).
+        uart: u32,
         flash: Vec<u8>,
         generation: u64,
     }
@@ -262,12 +265,16 @@ mod tests {
             }
             self.queue.push_back(Output {
                 at: at + Duration::from_millis(1),
-                baud: 115_200,
+                baud: self.uart_baud(),
                 bytes: bytes.to_vec(),
             });
+            if bytes.contains(&b'B') {
+                self.uart = 460_800;
+            }
         }
-        fn set_signals(&mut self, _at: Duration, signals: Signals) {
+        fn set_signals(&mut self, at: Duration, signals: Signals) {
             self.signals.push(signals);
+            self.signal_times.push(at);
         }
         fn take_output(&mut self, until: Duration) -> Vec<Output> {
             let mut out = Vec::new();
@@ -278,6 +285,13 @@ mod tests {
         }
         fn next_output_at(&self) -> Option<Duration> {
             self.queue.front().map(|o| o.at)
+        }
+        fn uart_baud(&self) -> u32 {
+            if self.uart == 0 {
+                115_200
+            } else {
+                self.uart
+            }
         }
         fn flash(&self) -> &[u8] {
             &self.flash
@@ -292,6 +306,7 @@ mod tests {
         steps: VecDeque<Vec<HostEvent>>,
         sent: Vec<u8>,
         baud: Option<u32>,
+        ack_wait: Duration,
     }
 
     impl Link for Script {
@@ -307,6 +322,9 @@ mod tests {
         fn initial_baud(&self) -> Option<u32> {
             self.baud
         }
+        fn line_ack_wait(&self) -> Duration {
+            self.ack_wait
+        }
     }
 
     fn script(baud: Option<u32>, steps: Vec<Vec<HostEvent>>) -> Script {
@@ -314,6 +332,7 @@ mod tests {
             steps: steps.into(),
             sent: Vec::new(),
             baud,
+            ack_wait: Duration::ZERO,
         }
     }
 
@@ -364,6 +383,39 @@ mod tests {
     }
 
     #[test]
+    fn time_a_client_waits_for_line_acks_does_not_reach_the_chip() {
+        let start = Instant::now();
+        let mut sim = Sim::new(Echo::default(), start, None);
+        let line = |dtr| {
+            vec![HostEvent::Signals {
+                dtr: Some(dtr),
+                rts: None,
+            }]
+        };
+        // Two line changes ~100 ms apart on the wall clock (20 polls of 5 ms), then data.
+        let mut steps = vec![line(true)];
+        steps.extend(quiet(19));
+        steps.push(line(false));
+        steps.extend(quiet(19));
+        steps.push(vec![HostEvent::Data(b"x".to_vec()), HostEvent::Close]);
+        let mut host = script(None, steps);
+        host.ack_wait = Duration::from_millis(50);
+        sim.serve(&mut host).unwrap();
+        let chip_now = sim.now();
+        let wall = start.elapsed();
+        let t = &sim.target.signal_times;
+        assert!(wall >= Duration::from_millis(190), "{wall:?}");
+        // The chip's clock lost exactly the two 50 ms holds (each wait was longer than that),
+        let lost = wall - chip_now;
+        assert!(
+            lost >= Duration::from_millis(100) && lost <= Duration::from_millis(110),
+            "{lost:?}"
+        );
+        // and the chip still saw the second change after the first hold ended.
+        assert!(t[1] - t[0] >= Duration::from_millis(40), "{t:?}");
+    }
+
+    #[test]
     fn plain_tcp_host_follows_the_chips_baud_and_stale_output_is_dropped() {
         let mut echo = Echo::default();
         // Output queued before anyone connected (e.g. a boot log) never reaches the host.
@@ -373,15 +425,18 @@ mod tests {
             bytes: b"boot".to_vec(),
         });
         let mut sim = Sim::new(echo, Instant::now(), None);
-        let mut steps = vec![vec![HostEvent::Data(b"a".to_vec())]];
-        steps.extend(quiet(5));
-        steps.push(vec![HostEvent::Data(b"b".to_vec())]);
-        steps.extend(quiet(5));
+        let mut steps = Vec::new();
+        for data in [&b"a"[..], b"B", b"c"] {
+            steps.push(vec![HostEvent::Data(data.to_vec())]);
+            steps.extend(quiet(5));
+        }
         steps.push(vec![HostEvent::Close]);
         let mut host = script(None, steps);
         sim.serve(&mut host).unwrap();
-        assert_eq!(host.sent, b"ab");
-        assert_eq!(sim.target.bauds_seen, [115_200, 115_200]);
+        // Nothing garbled: the host heard each echo at the rate it was sent ...
+        assert_eq!(host.sent, b"aBc");
+        // ... and spoke at the chip's rate, before and after the switch.
+        assert_eq!(sim.target.bauds_seen, [115_200, 115_200, 460_800]);
     }
 
     #[test]

@@ -1,0 +1,225 @@
+// The main job, end to end in the browser: real WebSerialPort, device = esp-sim over WebSocket.
+// Whole journeys for ESP32 (UART bridge), ESP32-C3 (USB-JTAG-Serial), ESP32-S3 and ESP8266 from a
+// local file, a URL and a manifest; erase-all; cancel and flash again; refusals that write
+// nothing; a board that never syncs; a cable pulled mid-write. The flash is checked on the
+// device side (esp-sim's --flash-file) after every journey.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { startServer, launchBrowser, openApp, screenshot, startSim } from "./harness.mjs";
+import { espImage, sha256, BOOT_OFFSET } from "./images.mjs";
+
+let server, browser, tmp;
+const files = {}; // served by the test server under /files/
+const BRIDGES = { uart: [0x10c4, 0xea60], usbJtag: [0x303a, 0x1001], ch340: [0x1a86, 0x7523] };
+
+before(async () => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), "webflash-flash-"));
+  server = await startServer({}, files);
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+/// A simulated board and a page connected to it, in the bootloader and identified.
+async function board(chip, { wiring = "uart", bridge = BRIDGES.uart, fill, query = "", unplugAfterBytes } = {}) {
+  const flashFile = path.join(tmp, `${chip}-${Math.random().toString(36).slice(2)}.bin`);
+  if (fill) fs.writeFileSync(flashFile, fill);
+  const sim = await startSim({ chip, wiring, flashFile });
+  const page = await openApp(browser.context, server.url + query, {
+    ports: [{ usbVendorId: bridge[0], usbProductId: bridge[1], url: sim.wsUrl, unplugAfterBytes }],
+  });
+  return { sim, page, flash: () => fs.readFileSync(flashFile) };
+}
+
+async function connect(page) {
+  await page.getByRole("button", { name: "Connect" }).click();
+  await page.getByRole("status").filter({ hasText: /is ready|Try again|did not|not answer|Hold the BOOT/ }).waitFor({ timeout: 30000 });
+}
+
+async function flashAndWait(page) {
+  await page.getByRole("button", { name: "Flash" }).click();
+  const status = page.getByRole("status").filter({ hasText: /Firmware verified|Nothing was written|stopped|disconnected|failed|refused/i });
+  await status.waitFor({ timeout: 120000 });
+  return status.innerText();
+}
+
+/// esp-sim saves the flash file after the device is idle; wait until it shows `expect`.
+async function flashHolds(b, offset, bytes, timeoutMs = 5000) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const f = b.flash();
+    if (f.subarray(offset, offset + bytes.length).equals(bytes)) return f;
+    if (Date.now() > end) assert.fail(`flash at 0x${offset.toString(16)} does not hold the image`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+test("ESP32 on a UART bridge: local file, erase all, verified, restarted", async () => {
+  const junk = Buffer.alloc(4 << 20, 0xff);
+  junk.fill(0x42, 0x300000, 0x310000); // old data that erase-all must clear
+  const b = await board("esp32", { fill: junk });
+  await connect(b.page);
+  assert.match(await b.page.locator('[data-field="chip"]').innerText(), /ESP32 \(revision v3\.0\)/);
+  assert.match(await b.page.locator('[data-field="usb"]').innerText(), /CP210x/);
+  const image = espImage("esp32", 150_000);
+  await b.page.getByLabel("Firmware file").setInputFiles({ name: "micropython-esp32.bin", mimeType: "application/octet-stream", buffer: image });
+  assert.equal(await b.page.getByLabel("Erase all flash first").isChecked(), true);
+  const status = await flashAndWait(b.page);
+  assert.match(status, /Firmware verified/);
+  assert.match(status, /restarted/);
+  assert.equal(await b.page.getByRole("progressbar").getAttribute("aria-valuenow"), "100");
+  const flash = await flashHolds(b, 0x1000, image);
+  assert.ok(flash.subarray(0x300000, 0x310000).every((x) => x === 0xff), "erase-all cleared old data");
+  await screenshot(b.page, "flash-esp32-verified");
+  assert.deepEqual(b.page.errors, []);
+  await b.page.close();
+  await b.sim.stop();
+});
+
+test("ESP32-C3 on USB-JTAG-Serial: firmware from a URL", async () => {
+  const image = espImage("esp32c3", 120_000, { seed: 3 });
+  files["c3.bin"] = image;
+  const b = await board("esp32c3", { wiring: "usb-jtag", bridge: BRIDGES.usbJtag });
+  await connect(b.page);
+  assert.match(await b.page.locator('[data-field="chip"]').innerText(), /ESP32-C3/);
+  await b.page.getByLabel("Firmware URL").fill(server.url + "files/c3.bin");
+  await b.page.getByRole("button", { name: "Load" }).click();
+  await b.page.locator('[data-field="firmware"]').filter({ hasText: "c3.bin" }).waitFor();
+  await b.page.getByLabel("Erase all flash first").uncheck();
+  assert.match(await flashAndWait(b.page), /Firmware verified/);
+  await flashHolds(b, 0x0, image);
+  await b.page.close();
+  await b.sim.stop();
+});
+
+test("ESP32-S3 from a workshop manifest link (?manifest=) with several parts and SHA-256", async () => {
+  const boot = espImage("esp32s3", 20_000, { seed: 5 });
+  const app = espImage("esp32s3", 100_000, { seed: 6, app: true });
+  files["s3/boot.bin"] = boot;
+  files["s3/app.bin"] = app;
+  files["s3/manifest.json"] = Buffer.from(JSON.stringify({
+    name: "MicroPython workshop", version: "1.24.1", new_install_prompt_erase: true,
+    builds: [
+      { chipFamily: "ESP32", parts: [{ path: "esp32.bin", offset: 4096 }] },
+      { chipFamily: "ESP32-S3", parts: [{ path: "boot.bin", offset: 0, sha256: sha256(boot) }, { path: "./app.bin", offset: 65536, sha256: sha256(app) }] },
+    ],
+  }));
+  const b = await board("esp32s3", { query: `?manifest=${encodeURIComponent(server.url + "files/s3/manifest.json")}` });
+  await b.page.locator('[data-field="firmware"]').filter({ hasText: "manifest" }).waitFor();
+  await connect(b.page);
+  await b.page.getByLabel("Erase all flash first").uncheck();
+  assert.match(await flashAndWait(b.page), /Firmware verified: 2 part/);
+  await flashHolds(b, 0x0, boot);
+  await flashHolds(b, 0x10000, app);
+  await b.page.close();
+  await b.sim.stop();
+});
+
+test("ESP8266: local file at 0x0 through the flasher stub", async () => {
+  const image = espImage("esp8266", 90_000, { seed: 7 });
+  const b = await board("esp8266", { bridge: BRIDGES.ch340 });
+  await connect(b.page);
+  assert.match(await b.page.locator('[data-field="chip"]').innerText(), /ESP8266/);
+  assert.match(await b.page.locator('[data-field="loader"]').innerText(), /flasher stub/);
+  await b.page.getByLabel("Firmware file").setInputFiles({ name: "esp8266.bin", mimeType: "application/octet-stream", buffer: image });
+  await b.page.getByLabel("Erase all flash first").uncheck();
+  assert.match(await flashAndWait(b.page), /Firmware verified/);
+  await flashHolds(b, 0x0, image);
+  await b.page.close();
+  await b.sim.stop();
+});
+
+test("Cancel mid-write says what state the flash is in; flashing again succeeds", async () => {
+  const b = await board("esp32");
+  await connect(b.page);
+  const image = espImage("esp32", 600_000, { seed: 9 });
+  await b.page.getByLabel("Firmware file").setInputFiles({ name: "big.bin", mimeType: "application/octet-stream", buffer: image });
+  await b.page.getByLabel("Erase all flash first").uncheck();
+  await b.page.getByLabel("Baud rate").selectOption("115200");
+  await b.page.getByRole("button", { name: "Flash" }).click();
+  await b.page.waitForFunction(() => Number(document.querySelector('[role="progressbar"]')?.getAttribute("aria-valuenow") || 0) > 5, null, { timeout: 60000 });
+  await b.page.getByRole("button", { name: "Cancel" }).click();
+  const stopped = await b.page.getByRole("status").filter({ hasText: /stopped/ }).innerText();
+  assert.match(stopped, /partly written firmware/);
+  assert.match(stopped, /Press Flash to write it again/);
+  await b.page.getByLabel("Baud rate").selectOption("auto");
+  assert.match(await flashAndWait(b.page), /Firmware verified/);
+  await flashHolds(b, 0x1000, image);
+  await b.page.close();
+  await b.sim.stop();
+});
+
+test("refusals explain the problem and leave the flash untouched", async () => {
+  const before = Buffer.alloc(4 << 20, 0xff);
+  before.fill(0x5a, 0, 0x20000);
+  const b = await board("esp32", { fill: before });
+  await connect(b.page);
+  await b.page.getByLabel("Erase all flash first").uncheck();
+  const cases = [
+    ["s3.bin", espImage("esp32s3", 30_000), /firmware for ESP32-S3, but the connected board is an ESP32/],
+    ["page.bin", Buffer.from("<!DOCTYPE html><html><body>404 Not Found</body></html>"), /web page \(HTML\), not firmware/],
+    ["huge.bin", espImage("esp32", (4 << 20) + 4096), /past the end of this board's 4MB flash/],
+    ["pico.uf2", Buffer.concat([Buffer.from([0x55, 0x46, 0x32, 0x0a, 0x57, 0x51, 0x5d, 0x9e]), Buffer.alloc(504)]), /USB drive/],
+  ];
+  for (const [name, data, expected] of cases) {
+    await b.page.getByLabel("Firmware file").setInputFiles({ name, mimeType: "application/octet-stream", buffer: data });
+    await b.page.locator('[data-field="firmware"]').filter({ hasText: name }).waitFor();
+    assert.match(await flashAndWait(b.page), /Nothing was written/);
+    assert.match(await b.page.getByLabel("Why the firmware was refused").innerText(), expected, name);
+  }
+  // Manifest mistakes: an ESP32 image at 0x0, and two overlapping parts.
+  files["bad/esp32.bin"] = espImage("esp32", 30_000, { seed: 11 });
+  files["bad/app.bin"] = espImage("esp32", 30_000, { seed: 12, app: true });
+  files["bad/offset.json"] = Buffer.from(JSON.stringify({ name: "x", builds: [{ chipFamily: "ESP32", parts: [{ path: "esp32.bin", offset: 0 }] }] }));
+  files["bad/overlap.json"] = Buffer.from(JSON.stringify({ name: "x", builds: [{ chipFamily: "ESP32", parts: [
+    { path: "esp32.bin", offset: 4096 }, { path: "app.bin", offset: 8192 }] }] }));
+  for (const [file, expected] of [["offset.json", /Set the offset to 0x1000/], ["overlap.json", /overlap/]]) {
+    await b.page.getByLabel("Firmware URL").fill(server.url + "files/bad/" + file);
+    await b.page.getByRole("button", { name: "Load" }).click();
+    await b.page.locator('[data-field="firmware"]').filter({ hasText: file }).waitFor();
+    assert.match(await flashAndWait(b.page), /Nothing was written/);
+    assert.match(await b.page.getByLabel("Why the firmware was refused").innerText(), expected, file);
+  }
+  await screenshot(b.page, "flash-refused");
+  await new Promise((r) => setTimeout(r, 300));
+  assert.ok(b.flash().equals(before), "a refused firmware must not change the flash");
+  await b.page.close();
+  await b.sim.stop();
+});
+
+test("a board that never enters the bootloader gets BOOT-button coaching", async () => {
+  // A USB-JTAG-Serial board behind a port that claims to be a CP210x: the classic reset boots it
+  // into its firmware every time.
+  const b = await board("esp32c3", { wiring: "usb-jtag", bridge: BRIDGES.uart });
+  await connect(b.page);
+  const status = await b.page.getByRole("status").innerText();
+  assert.match(status, /started its normal firmware instead of the bootloader/);
+  assert.match(status, /Hold the BOOT button, tap RESET/);
+  assert.equal(await b.page.getByRole("button", { name: "Try again" }).count(), 1);
+  await b.page.close();
+  await b.sim.stop();
+});
+
+test("cable pulled mid-write: a clear message, and Connect works again afterwards", async () => {
+  const b = await board("esp32", { unplugAfterBytes: 60_000 });
+  await connect(b.page);
+  const image = espImage("esp32", 300_000, { seed: 13 });
+  await b.page.getByLabel("Firmware file").setInputFiles({ name: "fw.bin", mimeType: "application/octet-stream", buffer: image });
+  await b.page.getByLabel("Erase all flash first").uncheck();
+  const status = await flashAndWait(b.page);
+  assert.match(status, /disconnected/i);
+  await b.page.getByRole("button", { name: "Connect" }).waitFor();
+  await screenshot(b.page, "flash-unplugged");
+  // Plugged back in: connect and flash again, to the end.
+  await connect(b.page);
+  assert.match(await flashAndWait(b.page), /Firmware verified/);
+  await flashHolds(b, 0x1000, image);
+  await b.page.close();
+  await b.sim.stop();
+});
