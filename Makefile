@@ -1,10 +1,11 @@
 # webflash: two commands. Both install whatever is missing first (pinned, idempotent).
 #   make serve   build the app and serve it at http://127.0.0.1:8080 (with the Demo board)
 #   make test    run every test: native, interop (esptool, mpremote), browser
+#   make bench   measure flashing speed (modeled and against esptool) and page weight
 SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: serve test build setup-app setup-test
+.PHONY: serve test build bench setup-app setup-test
 
 setup-app:
 	@scripts/setup.sh app
@@ -20,3 +21,10 @@ serve: setup-app
 
 test: setup-test
 	@scripts/test.sh
+
+# Not part of `make test`: about 1.5 minutes, most of it esptool over rfc2217:// in real time.
+# Builds dist/ first if it is missing (page weight needs it). Writes target/bench/bench.json.
+bench: setup-app
+	@test -f dist/index.html || trunk build --release --offline
+	cargo build --profile perf --bin bench --bin esp-sim
+	target/perf/bench

@@ -12,12 +12,12 @@
 
 /// Interpret As Command: starts every telnet command; doubled in data.
 pub const IAC: u8 = 0xFF;
-const SE: u8 = 0xF0;
-const SB: u8 = 0xFA;
-const WILL: u8 = 0xFB;
-const WONT: u8 = 0xFC;
-const DO: u8 = 0xFD;
-const DONT: u8 = 0xFE;
+pub const SE: u8 = 0xF0;
+pub const SB: u8 = 0xFA;
+pub const WILL: u8 = 0xFB;
+pub const WONT: u8 = 0xFC;
+pub const DO: u8 = 0xFD;
+pub const DONT: u8 = 0xFE;
 
 const OPT_BINARY: u8 = 0x00;
 const OPT_SGA: u8 = 0x03;
@@ -25,7 +25,7 @@ const OPT_SGA: u8 = 0x03;
 pub const COM_PORT_OPTION: u8 = 0x2C;
 
 /// COM-PORT-OPTION commands, client → server. The server answers with `code + 100`.
-mod cmd {
+pub mod cmd {
     pub const SIGNATURE: u8 = 0;
     pub const SET_BAUDRATE: u8 = 1;
     pub const SET_DATASIZE: u8 = 2;
@@ -44,7 +44,7 @@ mod cmd {
 }
 
 /// SET_CONTROL values (RFC 2217 §3, "SET-CONTROL").
-mod ctl {
+pub mod ctl {
     pub const REQ_FLOW: u8 = 0;
     pub const NO_FLOW: u8 = 1;
     pub const REQ_BREAK: u8 = 4;

@@ -67,6 +67,7 @@ fn exercise(chip: Chip, use_stub: bool) {
             let options = WriteOptions {
                 compress,
                 verify: can_verify,
+                ..WriteOptions::default()
             };
             let report = l
                 .write_flash(&regions, options)

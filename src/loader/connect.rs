@@ -105,9 +105,12 @@ impl<P: Port> Loader<P> {
             self.flush_input().await?;
             self.take_noise();
             self.reset_into_loader(strategy).await?;
-            // Let the boot log arrive before talking.
+            // Let the boot log arrive before talking; the ROM's last line ends the wait early.
             let until = self.port.now() + 100 * MS;
-            while self.read_frame(until).await?.is_some() {}
+            while self.port.now() < until && !self.noise_has(b"waiting for download\r\n") {
+                let step = (self.port.now() + 5 * MS).min(until);
+                while self.read_frame(step).await?.is_some() {}
+            }
             for _ in 0..5 {
                 self.check_cancel()?;
                 if let Some(stub) = self.sync_once().await? {
@@ -144,6 +147,11 @@ impl<P: Port> Loader<P> {
         Err(Error::NoSync(classify_boot_log(&seen)))
     }
 
+    /// Whether the text received outside frames contains `needle`.
+    fn noise_has(&self, needle: &[u8]) -> bool {
+        self.noise.windows(needle.len()).any(|w| w == needle)
+    }
+
     /// One SYNC; `Some(stub_running)` if the loader answered.
     async fn sync_once(&mut self) -> Result<Option<bool>> {
         let noise = self.take_noise();
@@ -167,6 +175,34 @@ impl<P: Port> Loader<P> {
             }
         }
         Ok(Some(first.value == 0))
+    }
+}
+
+impl<P: Port> Loader<P> {
+    /// Resets the chip into its firmware (RTS pulse; USB-JTAG-Serial reads the same lines).
+    pub async fn hard_reset(&mut self, wiring: Option<ResetWiring>) -> Result<()> {
+        self.emit(Event::Stage(Stage::Resetting));
+        let hold = if wiring == Some(ResetWiring::UsbJtagSerial) {
+            200
+        } else {
+            100
+        };
+        self.port
+            .set_signals(Signals {
+                dtr: false,
+                rts: true,
+            })
+            .await?;
+        self.port.sleep(Duration::from_millis(hold)).await;
+        self.port
+            .set_signals(Signals {
+                dtr: false,
+                rts: false,
+            })
+            .await?;
+        self.responder = Responder::Rom;
+        self.decoder.clear();
+        Ok(())
     }
 }
 

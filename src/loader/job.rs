@@ -61,11 +61,45 @@ impl<P: Port> Loader<P> {
         wiring: Option<ResetWiring>,
         stub: Option<&StubImage>,
     ) -> Result<Prepared> {
+        self.prepare_with(wiring, stub, None).await
+    }
+
+    /// Like [`Loader::prepare`], and with a `baud` to flash at, switches to it while the ROM
+    /// still answers (where the ROM can), so the stub goes over the fast link too. If the stub
+    /// then fails to arrive, it is uploaded again at the ROM's rate.
+    pub async fn prepare_with(
+        &mut self,
+        wiring: Option<ResetWiring>,
+        stub: Option<&StubImage>,
+        baud: Option<Baud>,
+    ) -> Result<Prepared> {
         let sync = self.connect(wiring, 7).await?;
         let info = self.detect().await?;
+        let rom_can = self.chip().is_some_and(|s| s.rom_can_change_baud);
+        let early = match (stub, baud) {
+            (Some(_), Some(baud)) if rom_can && wiring != Some(ResetWiring::UsbOtg) => {
+                self.settle_baud(baud, wiring, None).await?;
+                self.port.baud() != ROM_BAUD
+            }
+            _ => false,
+        };
         if let Some(stub) = stub {
-            self.run_stub(stub, wiring == Some(ResetWiring::UsbOtg))
-                .await?;
+            let usb_otg = wiring == Some(ResetWiring::UsbOtg);
+            match self.run_stub(stub, usb_otg).await {
+                Err(e @ (Error::Timeout(_) | Error::Device(_) | Error::StubDidNotStart))
+                    if early =>
+                {
+                    let rate = self.port.baud();
+                    self.emit(Event::Note(format!(
+                        "The flasher stub did not arrive at {rate} baud ({e}); sending it slower."
+                    )));
+                    self.port.set_baud(ROM_BAUD).await?;
+                    self.connect(wiring, 7).await?;
+                    self.detect().await?;
+                    self.run_stub(stub, usb_otg).await?;
+                }
+                other => other?,
+            }
         }
         if let Some(size) = info.flash_size {
             self.set_flash_size(size).await?;
@@ -77,8 +111,28 @@ impl<P: Port> Loader<P> {
         })
     }
 
+    /// Resets and reconnects after a failed rate, restarting the stub if it ran before.
+    async fn reconnect(
+        &mut self,
+        wiring: Option<ResetWiring>,
+        stub: Option<&StubImage>,
+    ) -> Result<()> {
+        self.port.set_baud(ROM_BAUD).await?;
+        self.connect(wiring, 7).await?;
+        let info = self.detect().await?;
+        if let Some(stub) = stub {
+            self.run_stub(stub, wiring == Some(ResetWiring::UsbOtg))
+                .await?;
+        }
+        if let Some(size) = info.flash_size {
+            self.set_flash_size(size).await?;
+        }
+        Ok(())
+    }
+
     /// Chooses the link speed. With Auto, a rate that fails is dropped for the next one down
     /// after reconnecting at the ROM's rate (the chip may have switched while we could not).
+    /// A rate already in use that the job allows (set in the ROM by `prepare_with`) is kept.
     async fn settle_baud(
         &mut self,
         baud: Baud,
@@ -89,11 +143,20 @@ impl<P: Port> Loader<P> {
             Baud::Fixed(rate) => vec![rate],
             Baud::Auto { max } => STEPS.iter().copied().filter(|r| *r <= max).collect(),
         };
+        let current = self.port.baud();
+        if current != ROM_BAUD && rates.contains(&current) {
+            return Ok(current);
+        }
         let can_change = self.responder() == Responder::Stub
             || self.chip().is_some_and(|s| s.rom_can_change_baud);
         if !can_change {
-            return Ok(self.port.baud());
+            return Ok(current);
         }
+        let restart_stub = if self.responder() == Responder::Stub {
+            stub
+        } else {
+            None
+        };
         let mut last = None;
         for rate in rates {
             match self.change_baud(rate).await {
@@ -103,8 +166,7 @@ impl<P: Port> Loader<P> {
                         "{rate} baud did not work ({e}); trying slower."
                     )));
                     last = Some(e);
-                    self.port.set_baud(ROM_BAUD).await?;
-                    self.prepare(wiring, stub).await?;
+                    self.reconnect(wiring, restart_stub).await?;
                 }
                 Err(e) => return Err(e),
             }
@@ -126,7 +188,12 @@ impl<P: Port> Loader<P> {
         if job.erase_all {
             self.erase_flash(flash_size).await?;
         }
-        let report = self.write_flash(regions, WriteOptions::default()).await?;
+        // After erasing everything there is nothing to compare with.
+        let options = WriteOptions {
+            skip_unchanged: !job.erase_all,
+            ..WriteOptions::default()
+        };
+        let report = self.write_flash(regions, options).await?;
         if job.reset_after {
             self.hard_reset(wiring).await?;
             // Back to the app's console speed for whoever reads the port next.

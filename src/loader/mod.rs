@@ -7,10 +7,14 @@
 //! [`CancelToken`] is set.
 
 mod connect;
+mod deflate;
 mod detect;
+mod diff;
+mod erase;
 mod error;
 mod flash;
 mod job;
+mod read;
 mod stub;
 
 use std::cell::Cell;
@@ -18,6 +22,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 pub use connect::{ResetStrategy, SyncReport};
+pub use deflate::BlockDeflater;
 pub use detect::DeviceInfo;
 pub use error::{Error, Result, SyncFailure};
 pub use flash::{Region, WriteOptions, WriteReport};
