@@ -2,6 +2,7 @@
 //! Texts follow real boards (`esp-protocol.md` §12 and §13.1); hosts use them to tell
 //! "in the loader" from "booted the wrong way".
 
+use super::micropython::{identify, Firmware};
 use crate::protocol::chip::{Chip, ChipSpec};
 use crate::usb::ResetWiring;
 
@@ -35,31 +36,39 @@ pub fn download(spec: &ChipSpec, wiring: ResetWiring) -> String {
     }
 }
 
-/// Printed when the chip boots from flash, and whether firmware runs afterwards (a valid
-/// image header at the bootloader offset) or the ROM gives up.
-pub fn flash_boot(spec: &ChipSpec, flash: &[u8]) -> (String, bool) {
+/// Printed when the chip boots from flash (ROM, then the bootloader as far as it speaks), and
+/// what it finds to run. MicroPython's builds quiet the second-stage bootloader (log level
+/// WARN), so their banner follows the ROM lines directly; other ESP-IDF apps log a few lines.
+pub fn flash_boot(spec: &ChipSpec, flash: &[u8]) -> (String, Firmware) {
     let at = spec.bootloader_offset as usize;
     let header = flash
         .get(at..at + 4)
         .map(|h| u32::from_le_bytes(h.try_into().unwrap()))
         .unwrap_or(u32::MAX);
-    let valid = header & 0xFF == 0xE9;
+    let firmware = identify(spec, flash);
+    let valid = firmware != Firmware::Invalid;
     if spec.chip == Chip::Esp8266 {
         let mut text = String::from("\r\n ets Jan  8 2013,rst cause:2, boot mode:(3,6)\r\n\r\n");
         if valid {
             text.push_str("load 0x40100000, len 31088, room 16 \r\ntail 0\r\nchksum 0x2f\r\n");
         }
-        return (text, valid);
+        return (text, firmware);
     }
     let mut text = rom_banner(spec);
     text.push_str("rst:0x1 (POWERON_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)\r\n");
-    if valid {
-        text.push_str("configsip: 0, SPIWP:0xee\r\nmode:DIO, clock div:2\r\nload:0x3fff0030,len:4728\r\nentry 0x403c98d0\r\n");
-        text.push_str("I (29) boot: ESP-IDF second stage bootloader\r\n");
-    } else {
-        for _ in 0..3 {
-            text.push_str(&format!("invalid header: 0x{header:08x}\r\n"));
+    match firmware {
+        Firmware::Invalid => {
+            for _ in 0..3 {
+                text.push_str(&format!("invalid header: 0x{header:08x}\r\n"));
+            }
+        }
+        _ => {
+            text.push_str("configsip: 0, SPIWP:0xee\r\nmode:DIO, clock div:2\r\nload:0x3fff0030,len:4728\r\nentry 0x403c98d0\r\n");
+            if firmware == Firmware::Other {
+                text.push_str("I (29) boot: ESP-IDF second stage bootloader\r\n");
+                text.push_str("I (312) cpu_start: Starting scheduler.\r\nI (325) main_task: Calling app_main()\r\n");
+            }
         }
     }
-    (text, valid)
+    (text, firmware)
 }

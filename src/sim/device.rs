@@ -8,6 +8,7 @@ use md5::{Digest, Md5};
 
 use super::flash::NorFlash;
 use super::loader::{After, SimLoader};
+use super::micropython::{micropython_image, Board, Firmware, MicroPython};
 use super::regs::Registers;
 use super::reset::{Boot, ResetCircuit};
 use super::timing::Timing;
@@ -27,6 +28,9 @@ pub enum StartMode {
     /// Boots from flash at time zero, printing its boot log.
     App,
 }
+
+/// From the end of the boot log to MicroPython's first output (its start-up work).
+const APP_START: Duration = Duration::from_millis(50);
 
 /// The board being simulated.
 #[derive(Debug, Clone)]
@@ -86,11 +90,16 @@ pub struct Faults {
 }
 
 enum Mode {
-    /// Held in reset, or running firmware that ignores the port.
+    /// Held in reset, or stuck in the ROM (no valid firmware).
     Quiet,
     Loader(SimLoader),
-    /// Running the firmware in flash.
+    /// Running firmware that ignores the port (not MicroPython).
     App,
+    /// Powered long before the host arrived, running whatever the flash holds (the
+    /// firmware's boot output is long gone). MicroPython there wakes up at its prompt.
+    Settled,
+    /// Running MicroPython from flash.
+    Python(Box<MicroPython>),
     Hung,
 }
 
@@ -145,7 +154,7 @@ impl Device {
         match device.config.start {
             StartMode::Download => device.boot(Duration::ZERO, Boot::Download),
             StartMode::App => device.boot(Duration::ZERO, Boot::Flash),
-            StartMode::Reset => device.mode = Mode::App,
+            StartMode::Reset => device.mode = Mode::Settled,
         }
         device
     }
@@ -182,7 +191,7 @@ impl Device {
             _ if self.reset.in_reset() => "reset",
             Mode::Loader(l) if l.stub => "stub",
             Mode::Loader(_) => "rom",
-            Mode::App => "app",
+            Mode::App | Mode::Settled | Mode::Python(_) => "app",
             Mode::Quiet => "quiet",
             Mode::Hung => "hung",
         }
@@ -209,10 +218,14 @@ impl Device {
     /// The next output due, if any.
     pub fn next_output_at(&self) -> Option<Duration> {
         let out = self.out.front().map(|o| o.at);
-        match (out, self.reset.release_due()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        let app = match &self.mode {
+            Mode::Python(app) => app.next_event_at(),
+            _ => None,
+        };
+        [out, self.reset.release_due(), app]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Everything the chip sends up to `until`.
@@ -231,6 +244,68 @@ impl Device {
             if let Some(boot) = self.reset.poll(now) {
                 self.boot(due, boot);
             }
+        }
+        if let Mode::Python(app) = &mut self.mode {
+            app.advance(now, &mut self.flash);
+            self.collect_app_output();
+        }
+    }
+
+    /// Starts what the flash holds, at `at` (after the boot log).
+    fn run_firmware(&mut self, at: Duration, firmware: Firmware) {
+        self.mode = match firmware {
+            Firmware::MicroPython { version, date } => {
+                let board = self.board(&version, &date);
+                Mode::Python(Box::new(MicroPython::boot(
+                    at,
+                    self.config.chip,
+                    board,
+                    &mut self.flash,
+                )))
+            }
+            Firmware::Other => Mode::App,
+            Firmware::Invalid => Mode::Quiet,
+        };
+        self.collect_app_output();
+    }
+
+    fn board(&self, version: &str, date: &str) -> Board {
+        Board::new(
+            self.config.chip,
+            version,
+            date,
+            self.config.mac,
+            self.flash.size(),
+        )
+    }
+
+    /// Moves what MicroPython printed to the UART, and reboots the chip if it asked to.
+    fn collect_app_output(&mut self) {
+        let Mode::Python(app) = &mut self.mode else {
+            return;
+        };
+        let printed = app.take_output();
+        let reset = app.take_hard_reset();
+        for (at, bytes) in printed {
+            self.emit(at, bytes);
+        }
+        if reset {
+            let at = self.out.back().map_or(Duration::ZERO, |o| o.at);
+            self.boot(at + Duration::from_millis(1), Boot::Flash);
+        }
+    }
+
+    /// Boots from flash now, as after power-on (e.g. `esp-sim --app micropython`).
+    pub fn power_on(&mut self, at: Duration) {
+        self.boot(at, Boot::Flash);
+    }
+
+    /// Writes a minimal image that boots as MicroPython (see [`micropython_image`]); the
+    /// filesystem region is left as it is.
+    pub fn install_micropython(&mut self) {
+        for (at, bytes) in micropython_image(self.spec) {
+            self.flash.erase(at, bytes.len());
+            self.flash.program(at, &bytes);
         }
     }
 
@@ -267,10 +342,11 @@ impl Device {
                 self.mode = Mode::Loader(SimLoader::new(self.spec, false, self.flash.size()));
             }
             Boot::Flash => {
-                let (text, runs) = super::bootlog::flash_boot(self.spec, self.flash.contents());
+                let (text, firmware) = super::bootlog::flash_boot(self.spec, self.flash.contents());
+                let app_at = start + super::timing::wire_time(text.len(), log_baud) + APP_START;
                 self.emit_at_baud(start, log_baud, text.into_bytes());
                 self.uart_baud = Some(115_200);
-                self.mode = if runs { Mode::App } else { Mode::Quiet };
+                self.run_firmware(app_at, firmware);
             }
         }
     }
@@ -318,8 +394,27 @@ impl Device {
                 }
                 self.decoder.take_noise();
             }
+            Mode::Settled => {
+                if let Firmware::MicroPython { version, date } =
+                    super::micropython::identify(self.spec, self.flash.contents())
+                {
+                    let board = self.board(&version, &date);
+                    let app = MicroPython::resume(at, self.config.chip, board, &mut self.flash);
+                    self.mode = Mode::Python(Box::new(app));
+                    self.receive_app(at, kept, host_baud);
+                }
+            }
+            Mode::Python(_) => self.receive_app(at, kept, host_baud),
             Mode::App | Mode::Quiet | Mode::Hung => {}
         }
+    }
+
+    fn receive_app(&mut self, at: Duration, bytes: Vec<u8>, host_baud: u32) {
+        let bytes = super::garble(&bytes, host_baud, self.uart_baud());
+        if let Mode::Python(app) = &mut self.mode {
+            app.receive(at, &bytes, &mut self.flash);
+        }
+        self.collect_app_output();
     }
 
     fn handle_frame(&mut self, at: Duration, frame: &[u8]) {
@@ -368,10 +463,12 @@ impl Device {
                 self.uart_baud = Some(baud);
             }
             After::RunApp => {
-                let (text, runs) = super::bootlog::flash_boot(self.spec, self.flash.contents());
+                let (text, firmware) = super::bootlog::flash_boot(self.spec, self.flash.contents());
                 self.uart_baud = Some(115_200);
-                self.emit(reply_at + Duration::from_millis(5), text.into_bytes());
-                self.mode = if runs { Mode::App } else { Mode::Quiet };
+                let at = reply_at + Duration::from_millis(5);
+                let app_at = at + super::timing::wire_time(text.len(), 115_200) + APP_START;
+                self.emit(at, text.into_bytes());
+                self.run_firmware(app_at, firmware);
             }
             After::StreamRead { addr, len, packet } => {
                 self.read = Some(ReadStream {

@@ -7,12 +7,14 @@
 //! process under wall time, and in the browser's demo board.
 //!
 //! Inside: a reset circuit ([`reset`]), the ROM loader ([`rom`]), the flasher stub ([`stub`]),
-//! a NOR flash ([`flash::NorFlash`]) and the timing model ([`timing`]).
+//! a NOR flash ([`flash::NorFlash`]), the timing model ([`timing`]), and the firmware a board
+//! runs after reset: MicroPython ([`micropython`]), recognised from the flash contents.
 
 mod bootlog;
 mod device;
 pub mod flash;
 mod loader;
+pub mod micropython;
 mod port;
 mod regs;
 pub mod reset;

@@ -78,12 +78,14 @@ class Journey:
         self.log = []
 
     def start(self, chip, mac="24:0a:c4:12:34:56", flash_size="4MB", wiring="uart",
-              flash_file=None, raw=False):
+              flash_file=None, raw=False, app=None):
         flash_file = flash_file or self.tmp / f"flash-{len(self.sims)}.bin"
         cmd = [str(ESP_SIM), "--chip", chip, "--listen", "127.0.0.1:0", "--mac", mac,
                "--flash-size", flash_size, "--wiring", wiring, "--flash-file", str(flash_file)]
         if raw:
             cmd.append("--raw")
+        if app:
+            cmd += ["--app", app]
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         line = b""
         deadline = time.monotonic() + 10

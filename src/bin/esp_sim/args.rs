@@ -20,6 +20,11 @@ Serves one simulated ESP chip as a serial port.
   --mac MAC            base MAC, e.g. aa:bb:cc:dd:ee:ff
   --wiring KIND        uart (USB-UART bridge, default), usb-jtag, usb-otg
   --flash-file PATH    load flash from PATH (if it exists) and keep PATH up to date
+  --app micropython    write a MicroPython image into flash and boot it (files in the
+                       flash's filesystem region are kept); works with --raw for
+                       mpremote's socket://
+  --realtime           pace bytes at the negotiated baud (10 bits per byte, plus 1 ms USB
+                       latency per transfer) in wall time, for timing real tools
 
 Once ready it prints one line: `esp-sim listening on ADDR:PORT` (plus ` ws ADDR:PORT`).
 ";
@@ -35,6 +40,14 @@ pub struct Options {
     pub mac: Option<[u8; 6]>,
     pub wiring: ResetWiring,
     pub flash_file: Option<PathBuf>,
+    pub realtime: bool,
+    /// Boot straight into this firmware (only `micropython`).
+    pub app: Option<App>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum App {
+    MicroPython,
 }
 
 /// Parses the arguments after the program name. `Err` carries a message for the user.
@@ -48,6 +61,8 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Options, String> 
     let mut mac = None;
     let mut wiring = ResetWiring::UartBridge;
     let mut flash_file = None;
+    let mut realtime = false;
+    let mut app = None;
     while let Some(arg) = args.next() {
         // Accept both `--flag value` and `--flag=value`.
         let (flag, inline) = match arg.split_once('=') {
@@ -68,6 +83,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Options, String> 
             "--listen" => listen = Some(parse_addr(&value()?)?),
             "--ws" => ws = Some(parse_addr(&value()?)?),
             "--raw" => raw = true,
+            "--realtime" => realtime = true,
             "--flash-size" => flash_size = Some(parse_size(&value()?)?),
             "--mac" => mac = Some(parse_mac(&value()?)?),
             "--wiring" => {
@@ -83,6 +99,12 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Options, String> 
                 }
             }
             "--flash-file" => flash_file = Some(PathBuf::from(value()?)),
+            "--app" => {
+                app = match value()?.as_str() {
+                    "micropython" => Some(App::MicroPython),
+                    other => return Err(format!("unknown app {other:?} (micropython)")),
+                }
+            }
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument {other:?}")),
         }
@@ -96,6 +118,8 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Options, String> 
         mac,
         wiring,
         flash_file,
+        realtime,
+        app,
     })
 }
 
@@ -153,7 +177,7 @@ mod tests {
     fn parses_a_full_command_line() {
         let o = parse(args(
             "--chip esp32c3 --listen 127.0.0.1:0 --ws=127.0.0.1:9000 --flash-size 2MB \
-             --mac 24:0a:c4:00:01:02 --wiring usb-jtag --flash-file /tmp/f.bin",
+             --mac 24:0a:c4:00:01:02 --wiring usb-jtag --flash-file /tmp/f.bin --app micropython",
         ))
         .unwrap();
         assert_eq!(o.chip, Chip::from_name("esp32c3").unwrap());
@@ -164,6 +188,7 @@ mod tests {
         assert_eq!(o.wiring, ResetWiring::UsbJtagSerial);
         assert!(!o.raw);
         assert_eq!(o.flash_file, Some(PathBuf::from("/tmp/f.bin")));
+        assert_eq!(o.app, Some(App::MicroPython));
     }
 
     #[test]
@@ -174,6 +199,7 @@ mod tests {
         assert!(parse(args("--chip esp32 --listen 127.0.0.1:1 --wiring usb")).is_err());
         assert!(parse(args("--chip esp32 --listen 127.0.0.1:1 --mac")).is_err());
         assert!(parse(args("--chip esp32 --listen 127.0.0.1:1 --bogus")).is_err());
+        assert!(parse(args("--chip esp32 --listen 127.0.0.1:1 --app zephyr")).is_err());
     }
 
     #[test]

@@ -2,12 +2,14 @@
 //!
 //! RFC 2217 (default) lets esptool and mpremote use `rfc2217://host:port` with their own
 //! DTR/RTS reset sequences; `--raw` serves plain TCP with the chip already in download mode;
-//! `--ws` serves the browser test harness. One host at a time, like a real port; the chip and
+//! `--ws` serves the browser test harness; `--app micropython` boots a simulated MicroPython
+//! board (also over `--raw`, for mpremote's `socket://`). One host at a time, like a real port; the chip and
 //! its flash persist between connections. See `args::USAGE`.
 
 mod args;
 mod flash_file;
 mod link;
+mod pace;
 mod session;
 
 use std::io::{self, Write};
@@ -20,6 +22,7 @@ use webflash::sim::{Device, DeviceConfig, StartMode};
 use crate::args::Options;
 use crate::flash_file::FlashFile;
 use crate::link::{Link, RawLink, TelnetLink, WsLink};
+use crate::pace::Paced;
 use crate::session::{Sim, Target};
 
 /// How often an idle server looks for a new connection.
@@ -56,8 +59,9 @@ fn run(options: Options) -> io::Result<()> {
         config.mac = mac;
     }
     config.wiring = options.wiring;
-    // Plain TCP has no control lines to reset the chip with, so it must already be listening.
-    config.start = if options.raw {
+    // Plain TCP has no control lines to reset the chip with, so it must already be listening
+    // (or, with --app, already running the app).
+    config.start = if options.raw && options.app.is_none() {
         StartMode::Download
     } else {
         StartMode::Reset
@@ -70,7 +74,11 @@ fn run(options: Options) -> io::Result<()> {
             device.load_flash(&data);
         }
     }
-    let mut sim = Sim::new(device, start, flash_file);
+    if options.app == Some(args::App::MicroPython) {
+        device.install_micropython();
+        device.power_on(start.elapsed());
+    }
+    let mut sim = Sim::new(Paced::new(device, options.realtime), start, flash_file);
     // Write the file at once, so it exists (erased, or as loaded) before any host connects.
     sim.save_flash()?;
 
