@@ -12,6 +12,7 @@ pub mod firmware;
 pub mod loader;
 pub mod port;
 pub mod protocol;
+pub mod repl;
 pub mod rfc2217;
 pub mod sim;
 pub mod usb;

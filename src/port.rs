@@ -82,3 +82,29 @@ pub trait Port {
         Ok(())
     }
 }
+
+/// A borrowed port is a port: lets a short-lived client (e.g. the REPL) use a port that
+/// something longer-lived (the session's loader) owns.
+impl<P: Port + ?Sized> Port for &mut P {
+    async fn write(&mut self, data: &[u8]) -> Result<(), PortError> {
+        (**self).write(data).await
+    }
+    async fn read(&mut self, buf: &mut Vec<u8>, deadline: Duration) -> Result<usize, PortError> {
+        (**self).read(buf, deadline).await
+    }
+    async fn set_signals(&mut self, signals: Signals) -> Result<(), PortError> {
+        (**self).set_signals(signals).await
+    }
+    async fn set_baud(&mut self, baud: u32) -> Result<(), PortError> {
+        (**self).set_baud(baud).await
+    }
+    fn baud(&self) -> u32 {
+        (**self).baud()
+    }
+    async fn sleep(&mut self, duration: Duration) {
+        (**self).sleep(duration).await
+    }
+    fn now(&self) -> Duration {
+        (**self).now()
+    }
+}

@@ -131,7 +131,10 @@ fn failure(err: &Error) -> (String, bool) {
 
 /// The options, the Flash and Cancel buttons, and the progress bar.
 #[component]
-pub fn FlashPanel(firmware: RwSignal<Option<Firmware>>) -> impl IntoView {
+pub fn FlashPanel(
+    firmware: RwSignal<Option<Firmware>>,
+    check: RwSignal<super::repl::Check>,
+) -> impl IntoView {
     let state = expect_context::<AppState>();
     let erase_all = RwSignal::new(true);
     let baud = RwSignal::new("auto".to_string());
@@ -159,7 +162,7 @@ pub fn FlashPanel(firmware: RwSignal<Option<Firmware>>) -> impl IntoView {
                     return;
                 }
             };
-            flash_parts(
+            let verified = flash_parts(
                 parts,
                 card,
                 state,
@@ -168,12 +171,19 @@ pub fn FlashPanel(firmware: RwSignal<Option<Firmware>>) -> impl IntoView {
                 progress,
             )
             .await;
+            if verified {
+                // The hello check, by itself: the board was just reset into the new firmware.
+                super::repl::check_board(state, check, false).await;
+            }
         });
     };
 
     view! {
         <section class="card flash" aria-labelledby="flash-title">
             <h2 id="flash-title">"3. Flash"</h2>
+            <Show when=move || matches!(check.get(), super::repl::Check::Works { .. })>
+                <p class="hint tip">"This board runs MicroPython. Erasing removes its files: press \"Back up files\" in step 4 first, and \"Put files back\" after flashing."</p>
+            </Show>
             <label class="check">
                 <input type="checkbox" prop:checked=erase_all on:change=move |ev| erase_all.set(event_target_checked(&ev))/>
                 " Erase all flash first"
@@ -218,6 +228,7 @@ pub fn FlashPanel(firmware: RwSignal<Option<Firmware>>) -> impl IntoView {
     }
 }
 
+/// Flashes and reports; true when the firmware was verified and the board restarted.
 async fn flash_parts(
     parts: Vec<Planned>,
     card: BoardCard,
@@ -225,7 +236,7 @@ async fn flash_parts(
     erase_all: bool,
     baud: &str,
     progress: RwSignal<Option<Progress>>,
-) {
+) -> bool {
     let total: usize = parts.iter().map(|p| p.data.len()).sum();
     let count = parts.len();
     let job = FlashJob {
@@ -266,6 +277,7 @@ async fn flash_parts(
                 kb(total as u64)
             ));
             state.link.set(Link::Ready(card));
+            true
         }
         Ok(Err(err)) => {
             let (message, usable) = failure(&err);
@@ -280,10 +292,12 @@ async fn flash_parts(
             } else {
                 Link::Idle
             });
+            false
         }
         Err(err) => {
             state.warn(err.to_string());
             state.link.set(Link::Idle);
+            false
         }
     }
 }

@@ -7,6 +7,7 @@ mod firmware;
 mod flash;
 mod intro;
 mod plan;
+mod repl;
 pub mod session;
 mod state;
 
@@ -27,6 +28,7 @@ fn App() -> impl IntoView {
     let state = AppState::new();
     provide_context(state);
     let firmware = RwSignal::new(None);
+    let check = RwSignal::new(repl::Check::NotChecked);
     let supported = serial_supported();
     let notice = state.notice;
     view! {
@@ -42,7 +44,8 @@ fn App() -> impl IntoView {
             </p>
             <connect::ConnectPanel/>
             <firmware::FirmwarePanel firmware/>
-            <flash::FlashPanel firmware/>
+            <flash::FlashPanel firmware check/>
+            <repl::ReplPanel check/>
         </main>
         <footer>
             <p>"webflash speaks Espressif's serial bootloader protocol over Web Serial. Your files never leave this computer."</p>

@@ -124,8 +124,20 @@ pub fn cancel() {
     });
 }
 
-/// Lends the board to `op` for its duration.
+/// Lends the board to `op` for its duration, waiting up to a few seconds for a running
+/// operation (such as the terminal's short reads) to hand it back.
 pub async fn lease<T>(op: impl AsyncFnOnce(&mut Board) -> T) -> Result<T, PortError> {
+    for _ in 0..300 {
+        if !SLOT.with(|s| s.borrow().leased) {
+            break;
+        }
+        crate::web::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    try_lease(op).await
+}
+
+/// Like [`lease`], but gives up at once if the board is busy.
+pub async fn try_lease<T>(op: impl AsyncFnOnce(&mut Board) -> T) -> Result<T, PortError> {
     let mut board = SLOT.with(|s| {
         let mut s = s.borrow_mut();
         match s.board.take() {

@@ -3,6 +3,7 @@
 pub mod fetch;
 mod serial;
 mod session_port;
+pub mod term;
 pub mod time;
 
 pub use serial::{serial_supported, OpenError, WebSerialPort};

@@ -8,10 +8,18 @@ export const BOOT_OFFSET = { esp8266: 0x0, esp32: 0x1000, esp32s2: 0x1000, esp32
 
 /// An image for `chip` with `size` bytes of segment data. `app: true` adds an ESP-IDF app
 /// descriptor (so it belongs at 0x10000). The header says 4 MB flash so no patch is needed.
-export function espImage(chip, size, { app = false, seed = 1 } = {}) {
+export function espImage(chip, size, { app = false, seed = 1, runs = false, desc = null } = {}) {
   const esp8266 = chip === "esp8266";
   const data = patternBytes(Math.ceil(size / 4) * 4, seed);
+  // `runs`: firmware-like compressibility (repeated bytes between noise), about half size deflated.
+  if (runs) for (let i = 0; i + 64 < data.length; i += 97) data.fill(data[i], i, i + 48);
   if (app) data.writeUInt32LE(0xabcd5432, 0);
+  if (desc) {
+    // esp_app_desc_t: magic, secure_version, reserved[2], version[32], project_name[32], ...
+    data.fill(0, 4, 112);
+    data.write(desc.version, 16, "latin1");
+    data.write(desc.project, 48, "latin1");
+  }
   const segments = [[0x3f400020, data.subarray(0, data.length >> 1)], [0x40080000, data.subarray(data.length >> 1)]];
   const header = Buffer.alloc(8);
   header[0] = 0xe9;
@@ -45,3 +53,34 @@ export function espImage(chip, size, { app = false, seed = 1 } = {}) {
 }
 
 export const sha256 = (bytes) => crypto.createHash("sha256").update(bytes).digest("hex");
+
+/// ESP8266 images have no SHA-256, only the XOR checksum: recompute it after editing segment data.
+function espImageFix(img, chip) {
+  if (chip !== "esp8266") return img;
+  let off = 8, checksum = 0xef;
+  for (let i = 0; i < img[1]; i++) {
+    const len = img.readUInt32LE(off + 4);
+    for (const b of img.subarray(off + 8, off + 8 + len)) checksum ^= b;
+    off += 8 + len;
+  }
+  const pad = (15 - (off % 16) + 16) % 16;
+  img[off + pad] = checksum;
+  return img;
+}
+
+/// A merged MicroPython-like firmware for `chip` (flashed at its bootloader offset): a small
+/// bootloader image, then at flash 0x10000 an app image whose ESP-IDF app descriptor says
+/// project "micropython" and `version`. ESP8266 images carry the version string instead.
+export function micropythonImage(chip, version = "v1.24.1", appSize = 120_000) {
+  const boot = BOOT_OFFSET[chip];
+  if (chip === "esp8266") {
+    const img = espImage(chip, appSize, { seed: 31 });
+    const banner = Buffer.from(`MicroPython ${version} on 2024-11-29; ESP module with ESP8266`);
+    banner.copy(img, 0x100 + 8); // inside the first segment's data
+    return espImageFix(img, chip);
+  }
+  const bootloader = espImage(chip, 20_000, { seed: 29 });
+  const app = espImage(chip, appSize, { seed: 30, app: true, desc: { version, project: "micropython" } });
+  const gap = 0x10000 - boot - bootloader.length;
+  return Buffer.concat([bootloader, Buffer.alloc(gap, 0xff), app]);
+}

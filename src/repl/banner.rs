@@ -1,0 +1,147 @@
+//! What a board prints when it starts: the MicroPython banner, or signs of something else
+//! (a ROM boot loop, a corrupt filesystem, other firmware, nothing at all).
+
+/// The parts of `MicroPython v1.24.1 on 2024-11-29; Generic ESP32 module with ESP32`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Banner {
+    pub version: String,
+    pub date: String,
+    pub board: String,
+    pub mcu: String,
+}
+
+impl Banner {
+    /// Finds the banner line in `text`.
+    pub fn find(text: &str) -> Option<Banner> {
+        let line = text
+            .lines()
+            .rev()
+            .find(|l| l.contains("MicroPython ") && l.contains(" on "))?;
+        let rest = &line[line.find("MicroPython ")? + "MicroPython ".len()..];
+        let (version, rest) = rest.split_once(" on ")?;
+        let (date, machine) = rest.split_once("; ").unwrap_or((rest, ""));
+        let (board, mcu) = machine
+            .trim()
+            .rsplit_once(" with ")
+            .unwrap_or((machine.trim(), ""));
+        Some(Banner {
+            version: version.trim().into(),
+            date: date.trim().into(),
+            board: board.into(),
+            mcu: mcu.into(),
+        })
+    }
+}
+
+/// What a boot looked like when no MicroPython prompt came.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BootProblem {
+    /// The ROM found no valid firmware (`invalid header`, `flash read err`): flashing did not take.
+    NoFirmware,
+    /// MicroPython runs but its filesystem is damaged.
+    CorruptFilesystem,
+    /// Text that is not MicroPython: other firmware runs on the board.
+    OtherFirmware { sample: String },
+    /// Unreadable bytes: wrong baud rate or a crashing board.
+    Garbage,
+    /// Nothing at all.
+    Silence,
+}
+
+impl BootProblem {
+    /// Reads a boot log that had no MicroPython prompt in it.
+    pub fn classify(log: &[u8]) -> BootProblem {
+        let text = String::from_utf8_lossy(log);
+        if log.iter().all(|b| b.is_ascii_whitespace()) {
+            return BootProblem::Silence;
+        }
+        if text.contains("invalid header")
+            || text.contains("flash read err")
+            || text.contains("ets_main.c")
+        {
+            return BootProblem::NoFirmware;
+        }
+        if text.contains("appears to be corrupted")
+            || text.contains("looks corrupt")
+            || text.contains("FAT filesystem")
+        {
+            return BootProblem::CorruptFilesystem;
+        }
+        let printable = log
+            .iter()
+            .filter(|b| b.is_ascii_graphic() || **b == b' ' || **b == b'\r' || **b == b'\n')
+            .count();
+        if printable * 10 < log.len() * 7 {
+            return BootProblem::Garbage;
+        }
+        let sample = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .last()
+            .unwrap_or("")
+            .chars()
+            .take(60)
+            .collect();
+        BootProblem::OtherFirmware { sample }
+    }
+}
+
+impl std::fmt::Display for BootProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BootProblem::NoFirmware => write!(f, "The board restarted but found no firmware to run (its bootloader reports an invalid image). Flash MicroPython again, with \"Erase all flash first\" ticked."),
+            BootProblem::CorruptFilesystem => write!(f, "MicroPython starts, but its filesystem is damaged. Back up what you can, then flash again with \"Erase all flash first\" ticked to get a clean filesystem."),
+            BootProblem::OtherFirmware { sample } => write!(f, "The board runs other firmware, not MicroPython (it printed \"{sample}\"). Flash MicroPython to use the REPL."),
+            BootProblem::Garbage => write!(f, "The board sends unreadable data: it may be crashing and restarting, or use another baud rate. Try flashing again with \"Erase all flash first\" ticked."),
+            BootProblem::Silence => write!(f, "The board said nothing after restarting. Press its RESET (EN) button; if it stays silent, flash MicroPython again."),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_esp32_and_wasm_banners() {
+        let b = Banner::find("\r\nMicroPython v1.24.1 on 2024-11-29; Generic ESP32 module with ESP32\r\nType \"help()\" for more information.\r\n>>> ").unwrap();
+        assert_eq!(
+            (
+                b.version.as_str(),
+                b.date.as_str(),
+                b.board.as_str(),
+                b.mcu.as_str()
+            ),
+            ("v1.24.1", "2024-11-29", "Generic ESP32 module", "ESP32")
+        );
+        let w = Banner::find("MicroPython v1.27.0 on 2025-12-10; JS with Emscripten\r\n").unwrap();
+        assert_eq!((w.board.as_str(), w.mcu.as_str()), ("JS", "Emscripten"));
+        assert_eq!(Banner::find("ets Jun  8 2016 00:22:57"), None);
+    }
+
+    #[test]
+    fn boot_problems_are_told_apart() {
+        assert_eq!(BootProblem::classify(b""), BootProblem::Silence);
+        assert_eq!(
+            BootProblem::classify(b"rst:0x10 (RTCWDT_RTC_RESET)\r\ninvalid header: 0xffffffff\r\n"),
+            BootProblem::NoFirmware
+        );
+        assert_eq!(
+            BootProblem::classify(
+                b"FAT filesystem appears to be corrupted. If you had important data"
+            ),
+            BootProblem::CorruptFilesystem
+        );
+        assert_eq!(
+            BootProblem::classify(b"I (29) boot: ESP-IDF\r\nHello from Arduino\r\n"),
+            BootProblem::OtherFirmware {
+                sample: "Hello from Arduino".into()
+            }
+        );
+        assert_eq!(
+            BootProblem::classify(&[0xF3, 0x8C, 0x01, 0x99, 0xFE, 0x80, 0x81]),
+            BootProblem::Garbage
+        );
+    }
+}

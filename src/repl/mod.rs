@@ -1,0 +1,415 @@
+//! A MicroPython REPL client over any [`Port`]: interrupt a running program, switch between
+//! the friendly and raw REPL, execute code with stdout and stderr kept apart (raw-paste when the
+//! firmware has it, plain raw otherwise), watch a boot, and work with files ([`files`]).
+//! No web types here; the browser drives it through `WebSerialPort`, tests through the simulator.
+
+pub mod backup;
+pub mod banner;
+pub mod files;
+pub mod pylit;
+
+use std::time::Duration;
+
+pub use banner::{Banner, BootProblem};
+
+use crate::port::{Port, PortError};
+
+const RAW_BANNER: &[u8] = b"raw REPL; CTRL-B to exit\r\n";
+const FRIENDLY_PROMPT: &[u8] = b">>> ";
+/// Plain raw mode has no flow control: send in slices with a pause, like mpremote.
+const RAW_SLICE: usize = 256;
+const RAW_SLICE_PAUSE: Duration = Duration::from_millis(10);
+
+/// What went wrong talking to MicroPython.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReplError {
+    Port(PortError),
+    /// The board did not say what was expected in time.
+    Timeout {
+        waiting_for: &'static str,
+        got: String,
+    },
+    /// The code raised an exception; the traceback.
+    Exception(String),
+    /// The board answered something that does not fit the protocol.
+    Protocol(String),
+}
+
+impl From<PortError> for ReplError {
+    fn from(e: PortError) -> Self {
+        ReplError::Port(e)
+    }
+}
+
+impl std::fmt::Display for ReplError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReplError::Port(e) => write!(f, "{e}"),
+            ReplError::Timeout { waiting_for, got } if got.trim().is_empty() => {
+                write!(f, "MicroPython did not answer (waiting for {waiting_for}). Press the board's RESET button and try again.")
+            }
+            ReplError::Timeout { waiting_for, got } => {
+                write!(f, "MicroPython did not answer as expected (waiting for {waiting_for}); it said: \"{}\".", got.trim())
+            }
+            ReplError::Exception(tb) => write!(f, "{}", tb.trim()),
+            ReplError::Protocol(msg) => write!(f, "unexpected answer from the board: {msg}"),
+        }
+    }
+}
+
+impl std::error::Error for ReplError {}
+
+pub type Result<T> = std::result::Result<T, ReplError>;
+
+/// What a piece of code printed.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Output {
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+impl Output {
+    pub fn stdout_text(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).into_owned()
+    }
+    /// Fails with the traceback if the code raised.
+    pub fn ok(self) -> Result<Output> {
+        if self.stderr.is_empty() {
+            Ok(self)
+        } else {
+            Err(ReplError::Exception(
+                String::from_utf8_lossy(&self.stderr).into_owned(),
+            ))
+        }
+    }
+}
+
+/// A MicroPython REPL session on a port.
+pub struct Repl<P: Port> {
+    port: P,
+    rx: Vec<u8>,
+    raw: bool,
+    /// Learned on first use: does the firmware do raw-paste?
+    raw_paste: Option<bool>,
+    /// What the last watched boot printed.
+    pub boot_log: Vec<u8>,
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+impl<P: Port> Repl<P> {
+    pub fn new(port: P) -> Self {
+        Repl {
+            port,
+            rx: Vec::new(),
+            raw: false,
+            raw_paste: None,
+            boot_log: Vec::new(),
+        }
+    }
+
+    pub fn port_mut(&mut self) -> &mut P {
+        &mut self.port
+    }
+
+    pub fn into_port(self) -> P {
+        self.port
+    }
+
+    /// Reads until `pattern` arrives; returns everything up to and including it.
+    async fn read_until(
+        &mut self,
+        pattern: &[u8],
+        timeout: Duration,
+        what: &'static str,
+    ) -> Result<Vec<u8>> {
+        let deadline = self.port.now() + timeout;
+        loop {
+            if let Some(at) = find(&self.rx, pattern) {
+                let rest = self.rx.split_off(at + pattern.len());
+                return Ok(std::mem::replace(&mut self.rx, rest));
+            }
+            if self.port.read(&mut self.rx, deadline).await? == 0 {
+                let got = String::from_utf8_lossy(&self.rx).into_owned();
+                return Err(ReplError::Timeout {
+                    waiting_for: what,
+                    got,
+                });
+            }
+        }
+    }
+
+    /// Everything that arrives within `quiet` of silence (at most `limit` overall).
+    pub async fn collect(&mut self, quiet: Duration, limit: Duration) -> Result<Vec<u8>> {
+        let end = self.port.now() + limit;
+        loop {
+            let deadline = (self.port.now() + quiet).min(end);
+            if self.port.read(&mut self.rx, deadline).await? == 0 || self.port.now() >= end {
+                return Ok(std::mem::take(&mut self.rx));
+            }
+        }
+    }
+
+    async fn drain(&mut self) -> Result<()> {
+        self.collect(Duration::from_millis(50), Duration::from_millis(500))
+            .await?;
+        Ok(())
+    }
+
+    /// Stops whatever runs (a looping `main.py`) and waits for the friendly prompt.
+    pub async fn interrupt(&mut self) -> Result<()> {
+        self.port.write(b"\r\x03").await?;
+        self.port.sleep(Duration::from_millis(100)).await;
+        self.port.write(b"\x03").await?;
+        self.read_until(FRIENDLY_PROMPT, Duration::from_secs(3), "the >>> prompt")
+            .await?;
+        self.drain().await?;
+        self.raw = false;
+        Ok(())
+    }
+
+    /// Enters the raw REPL (interrupting first). `soft_reset` restarts the interpreter on the
+    /// way, which also skips a looping `main.py`.
+    pub async fn enter_raw(&mut self, soft_reset: bool) -> Result<()> {
+        self.port.write(b"\r\x03").await?;
+        self.port.sleep(Duration::from_millis(100)).await;
+        self.port.write(b"\x03").await?;
+        self.drain().await?;
+        self.port.write(b"\r\x01").await?;
+        self.read_until(RAW_BANNER, Duration::from_secs(3), "the raw REPL")
+            .await?;
+        self.read_until(b">", Duration::from_secs(1), "the raw prompt")
+            .await?;
+        if soft_reset {
+            self.port.write(b"\x04").await?;
+            self.read_until(b"soft reboot\r\n", Duration::from_secs(5), "a soft reboot")
+                .await?;
+            self.read_until(
+                RAW_BANNER,
+                Duration::from_secs(5),
+                "the raw REPL after the reboot",
+            )
+            .await?;
+            self.read_until(b">", Duration::from_secs(1), "the raw prompt")
+                .await?;
+        }
+        self.raw = true;
+        Ok(())
+    }
+
+    /// Back to the friendly REPL.
+    pub async fn exit_raw(&mut self) -> Result<()> {
+        self.port.write(b"\r\x02").await?;
+        self.read_until(FRIENDLY_PROMPT, Duration::from_secs(3), "the >>> prompt")
+            .await?;
+        self.raw = false;
+        Ok(())
+    }
+
+    /// Runs `code` in the raw REPL and returns its output (entering raw mode if needed).
+    pub async fn exec(&mut self, code: &str, timeout: Duration) -> Result<Output> {
+        self.exec_streaming(code, timeout, |_| {}).await
+    }
+
+    /// Like [`Repl::exec`], calling `on_stdout` with stdout as it arrives (for running a file).
+    pub async fn exec_streaming(
+        &mut self,
+        code: &str,
+        timeout: Duration,
+        mut on_stdout: impl FnMut(&[u8]),
+    ) -> Result<Output> {
+        if !self.raw {
+            self.enter_raw(false).await?;
+        }
+        if self.raw_paste != Some(false) && self.send_raw_paste(code.as_bytes()).await? {
+            self.raw_paste = Some(true);
+        } else {
+            self.raw_paste = Some(false);
+            for slice in code.as_bytes().chunks(RAW_SLICE) {
+                self.port.write(slice).await?;
+                self.port.sleep(RAW_SLICE_PAUSE).await;
+            }
+            self.port.write(b"\x04").await?;
+            let ok = self.read_until(b"OK", Duration::from_secs(3), "OK").await?;
+            if ok.len() > 2 {
+                // Anything before OK (echo, noise) is not accepted code.
+                let before = String::from_utf8_lossy(&ok[..ok.len() - 2]).into_owned();
+                if !before.trim().is_empty() {
+                    return Err(ReplError::Protocol(format!("expected OK, got {before:?}")));
+                }
+            }
+        }
+        // stdout until \x04, stderr until \x04, then the prompt.
+        let deadline = self.port.now() + timeout;
+        let mut stdout = Vec::new();
+        loop {
+            if let Some(at) = self.rx.iter().position(|&b| b == 0x04) {
+                on_stdout(&self.rx[..at]);
+                stdout.extend_from_slice(&self.rx[..at]);
+                self.rx.drain(..=at);
+                break;
+            }
+            if !self.rx.is_empty() {
+                on_stdout(&self.rx);
+                stdout.append(&mut self.rx);
+            }
+            if self.port.read(&mut self.rx, deadline).await? == 0 {
+                return Err(ReplError::Timeout {
+                    waiting_for: "the program to finish",
+                    got: String::from_utf8_lossy(&stdout).into_owned(),
+                });
+            }
+        }
+        let stderr = self
+            .read_until(b"\x04", timeout, "the error output")
+            .await?;
+        self.read_until(b">", Duration::from_secs(2), "the raw prompt")
+            .await?;
+        Ok(Output {
+            stdout,
+            stderr: stderr[..stderr.len() - 1].to_vec(),
+        })
+    }
+
+    /// Tries raw-paste. `Ok(false)` when the firmware does not support it (nothing was run).
+    async fn send_raw_paste(&mut self, code: &[u8]) -> Result<bool> {
+        self.port.write(b"\x05A\x01").await?;
+        let head = self.read_n(2, Duration::from_secs(2)).await?;
+        match head.as_slice() {
+            b"R\x01" => {}
+            b"R\x00" => return Ok(false),
+            _ => {
+                // Older firmware: Ctrl-A re-printed the raw banner. Resynchronise on its prompt.
+                self.rx.splice(0..0, head);
+                self.read_until(RAW_BANNER, Duration::from_secs(2), "the raw REPL")
+                    .await?;
+                self.read_until(b">", Duration::from_secs(1), "the raw prompt")
+                    .await?;
+                return Ok(false);
+            }
+        }
+        let w = self.read_n(2, Duration::from_secs(2)).await?;
+        let window = u16::from_le_bytes([w[0], w[1]]) as usize;
+        let mut remaining = 0usize;
+        let mut sent = 0;
+        while sent < code.len() {
+            // Take any flow-control bytes that are waiting (or wait for one when out of window).
+            while remaining == 0 || !self.rx.is_empty() {
+                let b = self.read_n(1, Duration::from_secs(5)).await?[0];
+                match b {
+                    0x01 => remaining += window,
+                    0x04 => {
+                        // The board stopped reading (e.g. a syntax error): end our side too.
+                        self.port.write(b"\x04").await?;
+                        return Ok(true);
+                    }
+                    other => {
+                        return Err(ReplError::Protocol(format!(
+                            "unexpected byte 0x{other:02x} during raw-paste"
+                        )))
+                    }
+                }
+            }
+            let n = remaining.min(code.len() - sent);
+            self.port.write(&code[sent..sent + n]).await?;
+            sent += n;
+            remaining -= n;
+        }
+        self.port.write(b"\x04").await?;
+        // The board acknowledges the end of the code with \x04 (flow bytes may come first).
+        loop {
+            match self.read_n(1, Duration::from_secs(5)).await?[0] {
+                0x04 => return Ok(true),
+                0x01 => {}
+                other => {
+                    return Err(ReplError::Protocol(format!(
+                        "unexpected byte 0x{other:02x} after raw-paste"
+                    )))
+                }
+            }
+        }
+    }
+
+    async fn read_n(&mut self, n: usize, timeout: Duration) -> Result<Vec<u8>> {
+        let deadline = self.port.now() + timeout;
+        while self.rx.len() < n {
+            if self.port.read(&mut self.rx, deadline).await? == 0 {
+                return Err(ReplError::Timeout {
+                    waiting_for: "the board's answer",
+                    got: String::from_utf8_lossy(&self.rx).into_owned(),
+                });
+            }
+        }
+        let rest = self.rx.split_off(n);
+        Ok(std::mem::replace(&mut self.rx, rest))
+    }
+
+    /// Soft-resets MicroPython from the raw REPL and returns to it (boot.py runs; main.py does not).
+    pub async fn soft_reset(&mut self) -> Result<()> {
+        if !self.raw {
+            self.enter_raw(false).await?;
+        }
+        self.port.write(b"\x04").await?;
+        self.read_until(b"soft reboot\r\n", Duration::from_secs(5), "a soft reboot")
+            .await?;
+        self.read_until(RAW_BANNER, Duration::from_secs(5), "the raw REPL")
+            .await?;
+        self.read_until(b">", Duration::from_secs(1), "the raw prompt")
+            .await?;
+        Ok(())
+    }
+
+    /// Watches a boot (after a reset into the app) for up to `limit`: the MicroPython banner, or
+    /// what else came. Interrupts a running `main.py` to reach the prompt.
+    pub async fn watch_boot(
+        &mut self,
+        limit: Duration,
+    ) -> Result<std::result::Result<Banner, BootProblem>> {
+        let mut log = Vec::new();
+        let end = self.port.now() + limit;
+        while self.port.now() < end {
+            let deadline = (self.port.now() + Duration::from_millis(300)).min(end);
+            if self.port.read(&mut log, deadline).await? == 0 && !log.is_empty() {
+                // Quiet: a prompt means it is ready; a banner without prompt means main.py runs.
+                let text = String::from_utf8_lossy(&log).into_owned();
+                if let Some(banner) = Banner::find(&text) {
+                    if log.ends_with(FRIENDLY_PROMPT) {
+                        self.boot_log = log;
+                        return Ok(Ok(banner));
+                    }
+                }
+                if text.contains("MicroPython") || text.contains("main.py") {
+                    break;
+                }
+            }
+        }
+        self.boot_log = log.clone();
+        let text = String::from_utf8_lossy(&log).into_owned();
+        if let Some(banner) = Banner::find(&text).filter(|_| log.ends_with(FRIENDLY_PROMPT)) {
+            return Ok(Ok(banner));
+        }
+        // No prompt yet: maybe main.py is running. Try to stop it and ask for the banner.
+        if self.interrupt().await.is_ok() {
+            self.port.write(b"\x02").await?;
+            let banner_text = self
+                .read_until(FRIENDLY_PROMPT, Duration::from_secs(2), "the banner")
+                .await
+                .unwrap_or_default();
+            if let Some(banner) = Banner::find(&String::from_utf8_lossy(&banner_text)) {
+                return Ok(Ok(banner));
+            }
+        }
+        Ok(Err(BootProblem::classify(&log)))
+    }
+
+    /// The hello check: `print('hello')` in the raw REPL answers `hello`.
+    pub async fn hello(&mut self) -> Result<bool> {
+        let out = self
+            .exec("print('hello')", Duration::from_secs(5))
+            .await?
+            .ok()?;
+        Ok(out.stdout_text().trim_end() == "hello")
+    }
+}

@@ -1,0 +1,393 @@
+//! Step 4: MicroPython on the same port — the hello check, a terminal, and the board's files.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use leptos::html;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use wasm_bindgen::JsCast;
+
+use super::session::{self, Board};
+use super::state::{AppState, Link};
+use crate::port::{Port, Signals};
+use crate::repl::files::Entry;
+use crate::repl::{BootProblem, Repl};
+use crate::web::term::{self, Term};
+
+/// What the MicroPython card says about the board.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Check {
+    NotChecked,
+    Checking,
+    Works { text: String },
+    Problem(String),
+}
+
+thread_local! {
+    /// Keystrokes waiting to go to the board, and the terminal they came from.
+    static CONSOLE: RefCell<(Vec<u8>, Option<Rc<Term>>)> = const { RefCell::new((Vec::new(), None)) };
+    /// The last backup taken in this page, so it can be put back after flashing.
+    static LAST_BACKUP: RefCell<Option<Vec<u8>>> = const { RefCell::new(None) };
+}
+
+/// Writes an archive's files back to the board.
+async fn restore(state: AppState, archive: Vec<u8>, files: RwSignal<Vec<Entry>>) {
+    state.say("Putting the files back on the board…");
+    let done = with_repl(state, async move |r| {
+        let n = r
+            .restore(&archive, |i, n| {
+                state.say(format!("Putting files back… {i} of {n}"))
+            })
+            .await?;
+        let list = r.list("").await?;
+        Ok((n, list))
+    })
+    .await;
+    if let Some((n, list)) = done {
+        files.set(list);
+        state.say(format!("Put {n} file(s) back on the board."));
+    }
+}
+
+fn term_write(bytes: &[u8]) {
+    CONSOLE.with(|c| {
+        if let Some(t) = &c.borrow().1 {
+            t.write(bytes);
+        }
+    });
+}
+
+/// Resets the board into its firmware (or just listens, if `reset` is false), waits for the
+/// MicroPython banner, interrupting a running main.py, and runs `print('hello')`.
+pub async fn check_board(state: AppState, check: RwSignal<Check>, reset: bool) {
+    check.set(Check::Checking);
+    let result = session::lease(async move |board: &mut Board| {
+        let wiring = board.wiring;
+        if reset {
+            board.loader.hard_reset(wiring).await.map_err(|e| e.to_string())?;
+            board.prepared = None;
+        }
+        board.loader.port_mut().set_baud(session::DEFAULT_BAUD).await.map_err(|e| e.to_string())?;
+        let mut repl = Repl::new(board.loader.port_mut());
+        let boot = repl.watch_boot(Duration::from_secs(6)).await.map_err(|e| e.to_string())?;
+        let banner = boot.map_err(|problem| problem.to_string())?;
+        let damaged = BootProblem::classify(&repl.boot_log) == BootProblem::CorruptFilesystem;
+        let hello = repl.hello().await.map_err(|e| e.to_string())?;
+        repl.exit_raw().await.map_err(|e| e.to_string())?;
+        if !hello {
+            return Err("MicroPython answered, but print('hello') did not print hello.".to_string());
+        }
+        let on = if banner.board.is_empty() { String::new() } else { format!(" on {}", banner.board) };
+        let mut text = format!("MicroPython {}{on} works: it answered print('hello') with hello.", banner.version);
+        if damaged {
+            text.push_str(" But its filesystem is damaged: back up what you can, then flash again with \"Erase all flash first\" ticked.");
+        }
+        Ok(text)
+    })
+    .await;
+    match result {
+        Ok(Ok(text)) => {
+            state.say(text.clone());
+            check.set(Check::Works { text });
+        }
+        Ok(Err(problem)) => {
+            state.warn(problem.clone());
+            check.set(Check::Problem(problem));
+        }
+        Err(e) => check.set(Check::Problem(e.to_string())),
+    }
+}
+
+/// Moves bytes between the terminal and the board whenever nothing else uses the port.
+fn start_console(link: RwSignal<Link>) {
+    spawn_local(async move {
+        loop {
+            crate::web::time::sleep(Duration::from_millis(40)).await;
+            if link.get_untracked().usb().is_none() || CONSOLE.with(|c| c.borrow().1.is_none()) {
+                continue;
+            }
+            let input = CONSOLE.with(|c| std::mem::take(&mut c.borrow_mut().0));
+            let got = session::try_lease(async move |board: &mut Board| {
+                let port = board.loader.port_mut();
+                if !input.is_empty() {
+                    port.write(&input).await?;
+                }
+                let mut buf = Vec::new();
+                let deadline = port.now() + Duration::from_millis(15);
+                port.read(&mut buf, deadline).await?;
+                Ok::<_, crate::port::PortError>(buf)
+            })
+            .await;
+            if let Ok(Ok(bytes)) = got {
+                if !bytes.is_empty() {
+                    term_write(&bytes);
+                }
+            }
+        }
+    });
+}
+
+/// Runs a REPL operation on the board, showing errors in the status line.
+async fn with_repl<T: 'static>(
+    state: AppState,
+    op: impl AsyncFnOnce(&mut Repl<&mut crate::web::SessionPort>) -> crate::repl::Result<T>,
+) -> Option<T> {
+    let result = session::lease(async move |board: &mut Board| {
+        let mut repl = Repl::new(board.loader.port_mut());
+        let out = op(&mut repl).await;
+        let _ = repl.exit_raw().await;
+        out
+    })
+    .await;
+    match result {
+        Ok(Ok(v)) => Some(v),
+        Ok(Err(e)) => {
+            state.warn(e.to_string());
+            None
+        }
+        Err(e) => {
+            state.warn(e.to_string());
+            None
+        }
+    }
+}
+
+fn download(name: &str, data: &[u8]) {
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(data));
+    let Ok(blob) = web_sys::Blob::new_with_u8_array_sequence(&parts) else {
+        return;
+    };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+        return;
+    };
+    if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
+        if let (Ok(a), Some(body)) = (doc.create_element("a"), doc.body()) {
+            let _ = a.set_attribute("href", &url);
+            let _ = a.set_attribute("download", name);
+            let _ = body.append_child(&a);
+            if let Some(a) = a.dyn_ref::<web_sys::HtmlElement>() {
+                a.click();
+            }
+            a.remove();
+        }
+    }
+}
+
+/// The MicroPython card.
+#[component]
+pub fn ReplPanel(check: RwSignal<Check>) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let link = state.link;
+    let files = RwSignal::new(Vec::<Entry>::new());
+    let term_box = NodeRef::<html::Div>::new();
+    let open = move || link.get().usb().is_some() && !matches!(link.get(), Link::Busy(_));
+
+    Effect::new(move |_| {
+        if let Some(el) = term_box.get() {
+            if term::available() && CONSOLE.with(|c| c.borrow().1.is_none()) {
+                let t = Term::new(&el, |data: String| {
+                    CONSOLE.with(|c| c.borrow_mut().0.extend_from_slice(data.as_bytes()))
+                });
+                CONSOLE.with(|c| c.borrow_mut().1 = Some(Rc::new(t)));
+                start_console(link);
+            }
+        }
+    });
+
+    let refresh = move || {
+        spawn_local(async move {
+            if let Some(list) = with_repl(state, async |r| r.list("").await).await {
+                files.set(list);
+            }
+        })
+    };
+    let send = |bytes: &'static [u8]| {
+        CONSOLE.with(|c| c.borrow_mut().0.extend_from_slice(bytes));
+    };
+    let hard_reset = move |_| {
+        spawn_local(async move {
+            let _ = session::lease(async move |board: &mut Board| {
+                let port = board.loader.port_mut();
+                let _ = port
+                    .set_signals(Signals {
+                        dtr: false,
+                        rts: true,
+                    })
+                    .await;
+                port.sleep(Duration::from_millis(100)).await;
+                let _ = port
+                    .set_signals(Signals {
+                        dtr: false,
+                        rts: false,
+                    })
+                    .await;
+                board.prepared = None;
+            })
+            .await;
+        })
+    };
+    let on_upload = move |ev: leptos::ev::Event| {
+        let input: web_sys::HtmlInputElement = ev.target().unwrap().unchecked_into();
+        let Some(file) = input.files().and_then(|f| f.get(0)) else {
+            return;
+        };
+        spawn_local(async move {
+            let name = file.name();
+            let Ok(buf) = wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await else {
+                return;
+            };
+            let data = js_sys::Uint8Array::new(&buf).to_vec();
+            let path = name.clone();
+            state.say(format!("Uploading {name}…"));
+            if with_repl(state, async move |r| {
+                r.write_file(&path, &data, |_| {}).await
+            })
+            .await
+            .is_some()
+            {
+                state.say(format!("Uploaded {name}."));
+                refresh();
+            }
+        });
+    };
+
+    let has_backup = RwSignal::new(false);
+    let folder = RwSignal::new(String::new());
+    let on_mkdir = move |_| {
+        let name = folder.get_untracked().trim().to_string();
+        if name.is_empty() {
+            state.warn("Type a name for the new folder first.");
+            return;
+        }
+        spawn_local(async move {
+            let n = name.clone();
+            if with_repl(state, async move |r| r.make_dir(&n).await)
+                .await
+                .is_some()
+            {
+                state.say(format!("Made folder {name}."));
+                folder.set(String::new());
+                refresh();
+            }
+        });
+    };
+    let on_backup = move |_| {
+        spawn_local(async move {
+            state.say("Backing up the board's files…");
+            let got = with_repl(state, async move |r| {
+                r.backup(|i, n| state.say(format!("Backing up… {i} of {n} files")))
+                    .await
+            })
+            .await;
+            if let Some((archive, n)) = got {
+                download("micropython-backup.tar", &archive);
+                LAST_BACKUP.with(|b| *b.borrow_mut() = Some(archive));
+                has_backup.set(true);
+                state.say(format!("Backed up {n} file(s) to micropython-backup.tar. After flashing, press \"Put files back\"."));
+            }
+        })
+    };
+    let on_put_back = move |_| {
+        if let Some(archive) = LAST_BACKUP.with(|b| b.borrow().clone()) {
+            spawn_local(restore(state, archive, files));
+        }
+    };
+    let on_restore_file = move |ev: leptos::ev::Event| {
+        let input: web_sys::HtmlInputElement = ev.target().unwrap().unchecked_into();
+        let Some(file) = input.files().and_then(|f| f.get(0)) else {
+            return;
+        };
+        spawn_local(async move {
+            let Ok(buf) = wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await else {
+                return;
+            };
+            restore(state, js_sys::Uint8Array::new(&buf).to_vec(), files).await;
+        });
+    };
+
+    view! {
+        <section class="card repl" aria-labelledby="repl-title">
+            <h2 id="repl-title">"4. MicroPython"</h2>
+            <p class="hint">"After flashing, webflash restarts the board and checks that MicroPython answers. The terminal below is the board's REPL."</p>
+            <div class="row">
+                <button class="primary" disabled=move || !open() on:click=move |_| { spawn_local(check_board(state, check, true)); }>"Check board"</button>
+                <button class="secondary" disabled=move || !open() on:click=move |_| send(b"\x03")>"Interrupt"</button>
+                <button class="secondary" disabled=move || !open() on:click=move |_| send(b"\x04")>"Soft reset"</button>
+                <button class="secondary" disabled=move || !open() on:click=hard_reset>"Hard reset"</button>
+            </div>
+            {move || match check.get() {
+                Check::Works { text } => view! { <p class="works" data-field="micropython">{text}</p> }.into_any(),
+                Check::Problem(p) => view! { <p class="notice error" data-field="micropython">{p}</p> }.into_any(),
+                Check::Checking => view! { <p class="hint" data-field="micropython">"Restarting the board and waiting for MicroPython…"</p> }.into_any(),
+                Check::NotChecked => ().into_any(),
+            }}
+            <div class="term-box" node_ref=term_box aria-label="Terminal"></div>
+            <h3>"Files on the board"</h3>
+            <div class="row">
+                <button class="secondary" disabled=move || !open() on:click=move |_| refresh()>"Refresh files"</button>
+                <label class="file">"Upload file " <input type="file" aria-label="Upload file" disabled=move || !open() on:change=on_upload/></label>
+                <input class="folder" type="text" placeholder="folder name" aria-label="New folder"
+                    prop:value=folder on:input=move |ev| folder.set(event_target_value(&ev))/>
+                <button class="secondary" disabled=move || !open() on:click=on_mkdir>"Make folder"</button>
+            </div>
+            <div class="row backup">
+                <button class="secondary" disabled=move || !open() on:click=on_backup>"Back up files"</button>
+                <Show when=move || has_backup.get()>
+                    <button class="secondary" disabled=move || !open() on:click=on_put_back>"Put files back"</button>
+                </Show>
+                <label class="file">"Restore backup " <input type="file" accept=".tar" aria-label="Restore backup" disabled=move || !open() on:change=on_restore_file/></label>
+            </div>
+            <table class="files" aria-label="Files on the board">
+                <tbody>
+                    {move || files.get().into_iter().map(|e| {
+                        let name = e.name.clone();
+                        let (n1, n2, n3) = (name.clone(), name.clone(), name.clone());
+                        let size = if e.is_dir { "folder".to_string() } else { format!("{} bytes", e.size) };
+                        view! {
+                            <tr>
+                                <td class="name">{name.clone()}</td>
+                                <td class="size">{size}</td>
+                                <td class="actions">
+                                    <button class="link" aria-label=format!("Download {name}") on:click=move |_| {
+                                        let n = n1.clone();
+                                        spawn_local(async move {
+                                            let p = n.clone();
+                                            if let Some(data) = with_repl(state, async move |r| r.read_file(&p, |_| {}).await).await {
+                                                download(&n, &data);
+                                                state.say(format!("Downloaded {n} ({} bytes).", data.len()));
+                                            }
+                                        });
+                                    }>"Download"</button>
+                                    <button class="link" aria-label=format!("Run {name}") on:click=move |_| {
+                                        let n = n2.clone();
+                                        spawn_local(async move {
+                                            term_write(format!("\r\n--- running {n} ---\r\n").as_bytes());
+                                            let p = n.clone();
+                                            let out = with_repl(state, async move |r| r.run_file(&p, Duration::from_secs(60), |b| term_write(b)).await).await;
+                                            if let Some(out) = out {
+                                                term_write(&out.stderr);
+                                                state.say(if out.stderr.is_empty() { format!("{n} finished.") } else { format!("{n} stopped with an error (see the terminal).") });
+                                            }
+                                        });
+                                    }>"Run"</button>
+                                    <button class="link" aria-label=format!("Delete {name}") on:click=move |_| {
+                                        let n = n3.clone();
+                                        spawn_local(async move {
+                                            let p = n.clone();
+                                            if with_repl(state, async move |r| r.remove(&p).await).await.is_some() {
+                                                state.say(format!("Deleted {n}."));
+                                                refresh();
+                                            }
+                                        });
+                                    }>"Delete"</button>
+                                </td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </section>
+    }
+}

@@ -1,0 +1,132 @@
+// MicroPython after flashing, on the simulated board (esp-sim): the automatic hello check, a
+// looping main.py, backup → flash with erase-all → restore, and boots without a banner.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { startServer, launchBrowser, openApp, screenshot, startSim, patternBytes } from "./harness.mjs";
+import { espImage, micropythonImage } from "./images.mjs";
+
+let server, browser, tmp;
+before(async () => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), "webflash-mpy-"));
+  server = await startServer({});
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+async function board(chip = "esp32", extra = []) {
+  const flashFile = path.join(tmp, `${chip}-${Math.random().toString(36).slice(2)}.bin`);
+  const sim = await startSim({ chip, flashFile, extra });
+  const page = await openApp(browser.context, server.url, {
+    ports: [{ usbVendorId: 0x10c4, usbProductId: 0xea60, url: sim.wsUrl }],
+  });
+  await page.getByRole("button", { name: "Connect" }).click();
+  await page.getByRole("status").filter({ hasText: /is ready/ }).waitFor({ timeout: 30000 });
+  return { sim, page, flashFile };
+}
+
+async function flash(page, image, { erase = true } = {}) {
+  await page.getByLabel("Firmware file").setInputFiles({ name: "micropython.bin", mimeType: "application/octet-stream", buffer: image });
+  if ((await page.getByLabel("Erase all flash first").isChecked()) !== erase) await page.getByLabel("Erase all flash first").click();
+  await page.getByRole("button", { name: "Flash" }).click();
+  await page.getByRole("status").filter({ hasText: /Firmware verified|Nothing was written|failed/ }).waitFor({ timeout: 120000 });
+}
+
+async function micropythonVerdict(page) {
+  const field = page.locator('[data-field="micropython"]').filter({ hasText: /works|firmware|damaged|nothing|unreadable|did not/ });
+  await field.waitFor({ timeout: 60000 });
+  return field.innerText();
+}
+
+async function upload(page, name, data) {
+  await page.getByLabel("Upload file").setInputFiles({ name, mimeType: "application/octet-stream", buffer: data });
+  await page.getByRole("status").filter({ hasText: `Uploaded ${name}` }).waitFor({ timeout: 60000 });
+}
+
+test("flashing MicroPython ends with the automatic hello check", async () => {
+  const b = await board("esp32");
+  await flash(b.page, micropythonImage("esp32", "v1.24.1"));
+  const verdict = await micropythonVerdict(b.page);
+  assert.match(verdict, /MicroPython v1\.24\.1 on .*ESP32.* works: it answered print\('hello'\) with hello/);
+  await screenshot(b.page, "micropython-works");
+  assert.deepEqual(b.page.errors, []);
+  await b.page.close();
+  await b.sim.stop();
+});
+
+test("a main.py that loops forever is interrupted and the board still checks out", async () => {
+  const b = await board("esp32");
+  await flash(b.page, micropythonImage("esp32"));
+  await micropythonVerdict(b.page);
+  await upload(b.page, "main.py", Buffer.from("import time\nwhile True:\n    time.sleep(1)\n"));
+  await b.page.getByRole("button", { name: "Check board" }).click();
+  await b.page.locator('[data-field="micropython"]').filter({ hasText: /Restarting/ }).waitFor();
+  assert.match(await micropythonVerdict(b.page), /works/);
+  await b.page.close();
+  await b.sim.stop();
+});
+
+test("back up, flash with erase-all, put back: every file returns byte-exact", async () => {
+  const b = await board("esp32");
+  await flash(b.page, micropythonImage("esp32"));
+  await micropythonVerdict(b.page);
+  const files = { "boot.py": Buffer.from("# boot\n"), "data.bin": Buffer.from([...Array(256).keys()]), "big.txt": patternBytes(20_000, 3) };
+  for (const [name, data] of Object.entries(files)) await upload(b.page, name, data);
+  const [backup] = await Promise.all([b.page.waitForEvent("download", { timeout: 120000 }), b.page.getByRole("button", { name: "Back up files" }).click()]);
+  assert.equal(backup.suggestedFilename(), "micropython-backup.tar");
+  await b.page.getByRole("status").filter({ hasText: /Backed up \d+ file/ }).waitFor();
+  await flash(b.page, micropythonImage("esp32", "v1.25.0"), { erase: true });
+  assert.match(await micropythonVerdict(b.page), /v1\.25\.0/);
+  await b.page.getByRole("button", { name: "Refresh files" }).click();
+  await b.page.waitForTimeout(1000);
+  assert.equal(await b.page.getByRole("row").filter({ hasText: "big.txt" }).count(), 0, "erase-all removed the files");
+  await b.page.getByRole("button", { name: "Put files back" }).click();
+  await b.page.getByRole("status").filter({ hasText: /Put \d+ file\(s\) back/ }).waitFor({ timeout: 120000 });
+  for (const [name, data] of Object.entries(files)) {
+    const [dl] = await Promise.all([b.page.waitForEvent("download", { timeout: 60000 }), b.page.getByRole("button", { name: `Download ${name}` }).click()]);
+    assert.ok(fs.readFileSync(await dl.path()).equals(data), `${name} came back different`);
+  }
+  await screenshot(b.page, "micropython-restored");
+  await b.page.close();
+  await b.sim.stop();
+});
+
+test("boots without a MicroPython prompt are classified", async () => {
+  // Other firmware: a valid image that is not MicroPython.
+  let b = await board("esp32");
+  await flash(b.page, espImage("esp32", 50_000, { seed: 41 }));
+  assert.match(await micropythonVerdict(b.page), /runs other firmware, not MicroPython/);
+  await b.page.close();
+  await b.sim.stop();
+
+  // No firmware at all: a blank board, checked.
+  b = await board("esp32");
+  await b.page.getByRole("button", { name: "Check board" }).click();
+  assert.match(await micropythonVerdict(b.page), /found no firmware to run/);
+  await b.page.close();
+  await b.sim.stop();
+});
+
+test("a damaged filesystem is reported even though MicroPython answers", async () => {
+  const flashFile = path.join(tmp, "corrupt.bin");
+  const flashBytes = Buffer.alloc(4 << 20, 0xff);
+  micropythonImage("esp32").copy(flashBytes, 0x1000);
+  patternBytes(8192, 99).copy(flashBytes, 0x200000); // garbage where the filesystem lives
+  fs.writeFileSync(flashFile, flashBytes);
+  const sim = await startSim({ chip: "esp32", flashFile });
+  const page = await openApp(browser.context, server.url, { ports: [{ usbVendorId: 0x10c4, usbProductId: 0xea60, url: sim.wsUrl }] });
+  await page.getByRole("button", { name: "Connect" }).click();
+  await page.getByRole("status").filter({ hasText: /is ready/ }).waitFor({ timeout: 30000 });
+  await page.getByRole("button", { name: "Check board" }).click();
+  const verdict = await micropythonVerdict(page);
+  assert.match(verdict, /works/);
+  assert.match(verdict, /filesystem is damaged/);
+  await page.close();
+  await sim.stop();
+});

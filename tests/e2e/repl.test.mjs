@@ -1,0 +1,85 @@
+// MicroPython on the same port: our REPL client against the official MicroPython WebAssembly
+// REPL behind the fake serial port — the hello check, the terminal, and files byte-exact.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import { startServer, launchBrowser, openApp, screenshot, patternBytes } from "./harness.mjs";
+import { WasmBoard } from "./wasm-board.mjs";
+
+let server, browser;
+const devices = {};
+
+before(async () => {
+  server = await startServer(devices);
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/// A page connected to a MicroPython board (not in download mode: Connect gives coaching).
+async function micropythonPage(name) {
+  devices[name] = new WasmBoard();
+  const page = await openApp(browser.context, server.url, {
+    ports: [{ usbVendorId: 0x10c4, usbProductId: 0xea60, url: server.wsUrl(name) }],
+  });
+  await page.getByRole("button", { name: "Connect" }).click();
+  await page.getByRole("button", { name: "Try again" }).waitFor({ timeout: 30000 });
+  return page;
+}
+
+async function checkBoard(page) {
+  await page.getByRole("button", { name: "Check board" }).click();
+  const field = page.locator('[data-field="micropython"]').filter({ hasText: /works|not|did|never|said|firmware/ });
+  await field.waitFor({ timeout: 30000 });
+  return field.innerText();
+}
+
+test("hello check: the official MicroPython REPL answers print('hello')", async () => {
+  const page = await micropythonPage("hello");
+  const text = await checkBoard(page);
+  assert.match(text, /MicroPython v1\.27\.0 on JS works: it answered print\('hello'\) with hello/);
+  // The terminal shows the board's prompt and takes keystrokes.
+  await page.locator(".term-box").click();
+  await page.keyboard.type("6*7\r");
+  await page.locator(".xterm-rows").filter({ hasText: "42" }).waitFor({ timeout: 10000 });
+  await screenshot(page, "repl-hello");
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test("files: upload, list, download, run and delete round-trip byte-exact", async () => {
+  const page = await micropythonPage("files");
+  await checkBoard(page);
+  const samples = [
+    ["hello.py", Buffer.from("print('hi from a file')\nfor i in range(3):\n    print(i * 11)\n")],
+    ["binary.bin", Buffer.from([...Array(256).keys(), ...Array(256).keys()].map((x) => x & 255))],
+    ["big.bin", patternBytes(100_000, 5)],
+  ];
+  for (const [name, data] of samples) {
+    await page.getByLabel("Upload file").setInputFiles({ name, mimeType: "application/octet-stream", buffer: data });
+    await page.getByRole("status").filter({ hasText: `Uploaded ${name}` }).waitFor({ timeout: 120000 });
+    const row = page.getByRole("row").filter({ hasText: name });
+    await row.waitFor();
+    assert.match(await row.innerText(), new RegExp(`${data.length} bytes`));
+    const [download] = await Promise.all([
+      page.waitForEvent("download", { timeout: 60000 }).catch(async (e) => {
+        throw new Error(`${name}: no download; status: ${await page.getByRole("status").innerText()}`);
+      }),
+      page.getByRole("button", { name: `Download ${name}` }).click(),
+    ]);
+    const got = fs.readFileSync(await download.path());
+    assert.ok(got.equals(data), `${name} came back different`);
+  }
+  await page.getByRole("button", { name: "Run hello.py" }).click();
+  await page.getByRole("status").filter({ hasText: "hello.py finished" }).waitFor({ timeout: 20000 });
+  await page.locator(".xterm-rows").filter({ hasText: "hi from a file" }).waitFor();
+  await page.locator(".xterm-rows").filter({ hasText: "22" }).waitFor();
+  await page.getByRole("button", { name: "Delete big.bin" }).click();
+  await page.getByRole("status").filter({ hasText: "Deleted big.bin" }).waitFor();
+  await page.getByRole("row").filter({ hasText: "big.bin" }).waitFor({ state: "detached" });
+  await screenshot(page, "repl-files");
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
