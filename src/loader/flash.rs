@@ -111,7 +111,13 @@ impl<P: Port> Loader<P> {
         };
         let total: u64 = regions.iter().map(|r| r.data.len() as u64).sum();
         let mut done = 0;
-        for region in regions {
+        for (index, region) in regions.iter().enumerate() {
+            self.emit(Event::Part {
+                index,
+                count: regions.len(),
+                offset: region.offset,
+                len: region.data.len(),
+            });
             let (offset, data) = self.pad_region(region);
             let runs = if options.skip_unchanged && self.can_hash() {
                 self.changed_runs(offset, &data).await?

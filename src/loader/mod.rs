@@ -57,6 +57,13 @@ pub enum Event {
     Stage(Stage),
     /// Bytes done of a total within the current phase.
     Progress { stage: Stage, done: u64, total: u64 },
+    /// Writing moved on to region `index` (0-based) of `count`, at `offset`, `len` bytes.
+    Part {
+        index: usize,
+        count: usize,
+        offset: u32,
+        len: usize,
+    },
     /// Something worth showing in a log.
     Note(String),
 }

@@ -54,7 +54,22 @@ async fn run(
     }
     let prepared = board.prepared.clone().unwrap();
     let started = now_ms();
+    let names: Vec<String> = parts.iter().map(|p| p.name.clone()).collect();
+    let part = std::rc::Rc::new(std::cell::RefCell::new(String::new()));
     board.loader.on_event(move |event| match event {
+        Event::Part {
+            index,
+            count,
+            offset,
+            len,
+        } => {
+            let name = names.get(index).map(String::as_str).unwrap_or("");
+            *part.borrow_mut() = format!(
+                "Part {} of {count}: {name} at 0x{offset:x} ({}) · ",
+                index + 1,
+                kb(len as u64)
+            );
+        }
         Event::Stage(stage) => progress.update(|p| {
             if let Some(p) = p {
                 p.detail = format!("{}…", stage_label(stage));
@@ -75,7 +90,8 @@ async fn run(
             progress.set(Some(Progress {
                 percent: 100.0 * done as f64 / total.max(1) as f64,
                 detail: format!(
-                    "Writing {} of {} · {}/s · about {:.0} s left",
+                    "{}Writing {} of {} · {}/s · about {:.0} s left",
+                    part.borrow(),
                     kb(done),
                     kb(total),
                     kb(rate as u64),
@@ -247,6 +263,7 @@ async fn flash_parts(
         erase_all,
         reset_after: true,
     };
+    super::repl::console_on(false);
     state.link.set(Link::Busy(card.clone()));
     progress.set(Some(Progress {
         percent: 0.0,

@@ -7,7 +7,7 @@ mod firmware;
 mod flash;
 mod intro;
 mod plan;
-mod repl;
+pub(crate) mod repl;
 pub mod session;
 mod state;
 

@@ -30,6 +30,14 @@ thread_local! {
     static CONSOLE: RefCell<(Vec<u8>, Option<Rc<Term>>)> = const { RefCell::new((Vec::new(), None)) };
     /// The last backup taken in this page, so it can be put back after flashing.
     static LAST_BACKUP: RefCell<Option<Vec<u8>>> = const { RefCell::new(None) };
+    /// The terminal reads the port only while someone uses it: after a board check, or once the
+    /// user clicks into it. Otherwise it would take bytes meant for the loader or a script.
+    static CONSOLE_ON: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Starts or stops the terminal's use of the port (flashing and a new connection stop it).
+pub fn console_on(on: bool) {
+    CONSOLE_ON.with(|c| c.set(on));
 }
 
 /// Writes an archive's files back to the board.
@@ -87,6 +95,7 @@ pub async fn check_board(state: AppState, check: RwSignal<Check>, reset: bool) {
         Ok(text)
     })
     .await;
+    console_on(true);
     match result {
         Ok(Ok(text)) => {
             state.say(text.clone());
@@ -105,7 +114,12 @@ fn start_console(link: RwSignal<Link>) {
     spawn_local(async move {
         loop {
             crate::web::time::sleep(Duration::from_millis(40)).await;
-            if link.get_untracked().usb().is_none() || CONSOLE.with(|c| c.borrow().1.is_none()) {
+            let idle =
+                !CONSOLE_ON.with(|c| c.get()) || matches!(link.get_untracked(), Link::Busy(_));
+            if idle
+                || link.get_untracked().usb().is_none()
+                || CONSOLE.with(|c| c.borrow().1.is_none())
+            {
                 continue;
             }
             let input = CONSOLE.with(|c| std::mem::take(&mut c.borrow_mut().0));
@@ -187,10 +201,20 @@ pub fn ReplPanel(check: RwSignal<Check>) -> impl IntoView {
     Effect::new(move |_| {
         if let Some(el) = term_box.get() {
             if term::available() && CONSOLE.with(|c| c.borrow().1.is_none()) {
-                let t = Term::new(&el, |data: String| {
+                let t = Rc::new(Term::new(&el, |data: String| {
                     CONSOLE.with(|c| c.borrow_mut().0.extend_from_slice(data.as_bytes()))
-                });
-                CONSOLE.with(|c| c.borrow_mut().1 = Some(Rc::new(t)));
+                }));
+                // Follow the panel's size (window resizes, phone rotation).
+                let fit = t.clone();
+                let on_resize = wasm_bindgen::closure::Closure::<dyn Fn()>::new(move || fit.fit());
+                if let Some(w) = web_sys::window() {
+                    let _ = w.add_event_listener_with_callback(
+                        "resize",
+                        on_resize.as_ref().unchecked_ref(),
+                    );
+                }
+                on_resize.forget();
+                CONSOLE.with(|c| c.borrow_mut().1 = Some(t));
                 start_console(link);
             }
         }
@@ -228,11 +252,7 @@ pub fn ReplPanel(check: RwSignal<Check>) -> impl IntoView {
             .await;
         })
     };
-    let on_upload = move |ev: leptos::ev::Event| {
-        let input: web_sys::HtmlInputElement = ev.target().unwrap().unchecked_into();
-        let Some(file) = input.files().and_then(|f| f.get(0)) else {
-            return;
-        };
+    let upload = move |file: web_sys::File| {
         spawn_local(async move {
             let name = file.name();
             let Ok(buf) = wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await else {
@@ -248,6 +268,44 @@ pub fn ReplPanel(check: RwSignal<Check>) -> impl IntoView {
             .is_some()
             {
                 state.say(format!("Uploaded {name}."));
+                refresh();
+            }
+        });
+    };
+    let on_upload = move |ev: leptos::ev::Event| {
+        let input: web_sys::HtmlInputElement = ev.target().unwrap().unchecked_into();
+        if let Some(file) = input.files().and_then(|f| f.get(0)) {
+            upload(file);
+        }
+    };
+    let on_drop = move |ev: leptos::ev::DragEvent| {
+        ev.prevent_default();
+        if let Some(list) = ev.data_transfer().and_then(|d| d.files()) {
+            // Each upload borrows the board in turn.
+            for i in 0..list.length() {
+                if let Some(file) = list.get(i) {
+                    upload(file);
+                }
+            }
+        }
+    };
+    // Editing a small text file such as main.py.
+    let editing = RwSignal::new(None::<String>);
+    let editor_text = RwSignal::new(String::new());
+    let on_save = move |_| {
+        let Some(path) = editing.get_untracked() else {
+            return;
+        };
+        let text = editor_text.get_untracked();
+        spawn_local(async move {
+            let p = path.clone();
+            if with_repl(state, async move |r| {
+                r.write_file(&p, text.as_bytes(), |_| {}).await
+            })
+            .await
+            .is_some()
+            {
+                state.say(format!("Saved {path}."));
                 refresh();
             }
         });
@@ -323,7 +381,7 @@ pub fn ReplPanel(check: RwSignal<Check>) -> impl IntoView {
                 Check::Checking => view! { <p class="hint" data-field="micropython">"Restarting the board and waiting for MicroPython…"</p> }.into_any(),
                 Check::NotChecked => ().into_any(),
             }}
-            <div class="term-box" node_ref=term_box aria-label="Terminal"></div>
+            <div class="term-box" node_ref=term_box aria-label="Terminal" on:click=move |_| console_on(true)></div>
             <h3>"Files on the board"</h3>
             <div class="row">
                 <button class="secondary" disabled=move || !open() on:click=move |_| refresh()>"Refresh files"</button>
@@ -339,11 +397,26 @@ pub fn ReplPanel(check: RwSignal<Check>) -> impl IntoView {
                 </Show>
                 <label class="file">"Restore backup " <input type="file" accept=".tar" aria-label="Restore backup" disabled=move || !open() on:change=on_restore_file/></label>
             </div>
+            <Show when=move || editing.get().is_some()>
+                <div class="editor">
+                    <p class="hint">{move || format!("Editing {}", editing.get().unwrap_or_default())}</p>
+                    <textarea aria-label="Editor" spellcheck="false" prop:value=editor_text
+                        on:input=move |ev| editor_text.set(event_target_value(&ev))></textarea>
+                    <div class="row">
+                        <button class="primary" on:click=on_save>"Save"</button>
+                        <button class="secondary" on:click=move |_| editing.set(None)>"Close"</button>
+                    </div>
+                </div>
+            </Show>
+            <div class="drop files-drop" on:dragover=move |ev: leptos::ev::DragEvent| ev.prevent_default() on:drop=on_drop>
+                <span class="hint">"Drop files here to upload them to the board."</span>
+            </div>
             <table class="files" aria-label="Files on the board">
                 <tbody>
                     {move || files.get().into_iter().map(|e| {
                         let name = e.name.clone();
-                        let (n1, n2, n3) = (name.clone(), name.clone(), name.clone());
+                        let (n1, n2, n3, n4) = (name.clone(), name.clone(), name.clone(), name.clone());
+                        let editable = !e.is_dir && e.size <= 64 * 1024;
                         let size = if e.is_dir { "folder".to_string() } else { format!("{} bytes", e.size) };
                         view! {
                             <tr>
@@ -372,6 +445,23 @@ pub fn ReplPanel(check: RwSignal<Check>) -> impl IntoView {
                                             }
                                         });
                                     }>"Run"</button>
+                                    {editable.then(|| view! {
+                                        <button class="link" aria-label=format!("Edit {name}") on:click=move |_| {
+                                            let n = n4.clone();
+                                            spawn_local(async move {
+                                                let p = n.clone();
+                                                if let Some(data) = with_repl(state, async move |r| r.read_file(&p, |_| {}).await).await {
+                                                    match String::from_utf8(data) {
+                                                        Ok(text) => {
+                                                            editor_text.set(text);
+                                                            editing.set(Some(n));
+                                                        }
+                                                        Err(_) => state.warn(format!("{n} is not a text file; download it instead.")),
+                                                    }
+                                                }
+                                            });
+                                        }>"Edit"</button>
+                                    })}
                                     <button class="link" aria-label=format!("Delete {name}") on:click=move |_| {
                                         let n = n3.clone();
                                         spawn_local(async move {

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { startServer, launchBrowser, openApp, screenshot, startSim } from "./harness.mjs";
+import { startServer, launchBrowser, openApp, screenshot, startSim, dropFiles } from "./harness.mjs";
 import { espImage, sha256, BOOT_OFFSET } from "./images.mjs";
 
 let server, browser, tmp;
@@ -89,7 +89,7 @@ test("ESP32-C3 on USB-JTAG-Serial: firmware from a URL", async () => {
   await connect(b.page);
   assert.match(await b.page.locator('[data-field="chip"]').innerText(), /ESP32-C3/);
   await b.page.getByLabel("Firmware URL").fill(server.url + "files/c3.bin");
-  await b.page.getByRole("button", { name: "Load" }).click();
+  await b.page.getByRole("button", { name: "Load", exact: true }).click();
   await b.page.locator('[data-field="firmware"]').filter({ hasText: "c3.bin" }).waitFor();
   await b.page.getByLabel("Erase all flash first").uncheck();
   assert.match(await flashAndWait(b.page), /Firmware verified/);
@@ -114,7 +114,11 @@ test("ESP32-S3 from a workshop manifest link (?manifest=) with several parts and
   await b.page.locator('[data-field="firmware"]').filter({ hasText: "manifest" }).waitFor();
   await connect(b.page);
   await b.page.getByLabel("Erase all flash first").uncheck();
-  assert.match(await flashAndWait(b.page), /Firmware verified: 2 part/);
+  await b.page.getByLabel("Baud rate").selectOption("115200");
+  await b.page.getByRole("button", { name: "Flash" }).click();
+  // One bar across all parts, with the part being written named in the detail line.
+  await b.page.locator('[data-field="progress"]').filter({ hasText: /Part 2 of 2: \.\/app\.bin at 0x10000/ }).waitFor({ timeout: 60000 });
+  await b.page.getByRole("status").filter({ hasText: /Firmware verified: 2 part/ }).waitFor({ timeout: 120000 });
   await flashHolds(b, 0x0, boot);
   await flashHolds(b, 0x10000, app);
   await b.page.close();
@@ -127,7 +131,9 @@ test("ESP8266: local file at 0x0 through the flasher stub", async () => {
   await connect(b.page);
   assert.match(await b.page.locator('[data-field="chip"]').innerText(), /ESP8266/);
   assert.match(await b.page.locator('[data-field="loader"]').innerText(), /flasher stub/);
-  await b.page.getByLabel("Firmware file").setInputFiles({ name: "esp8266.bin", mimeType: "application/octet-stream", buffer: image });
+  // Dropped onto the page rather than picked.
+  await dropFiles(b.page, ".firmware .drop", [["esp8266.bin", image]]);
+  await b.page.locator('[data-field="firmware"]').filter({ hasText: "esp8266.bin" }).waitFor();
   await b.page.getByLabel("Erase all flash first").uncheck();
   assert.match(await flashAndWait(b.page), /Firmware verified/);
   await flashHolds(b, 0x0, image);
@@ -181,7 +187,7 @@ test("refusals explain the problem and leave the flash untouched", async () => {
     { path: "esp32.bin", offset: 4096 }, { path: "app.bin", offset: 8192 }] }] }));
   for (const [file, expected] of [["offset.json", /Set the offset to 0x1000/], ["overlap.json", /overlap/]]) {
     await b.page.getByLabel("Firmware URL").fill(server.url + "files/bad/" + file);
-    await b.page.getByRole("button", { name: "Load" }).click();
+    await b.page.getByRole("button", { name: "Load", exact: true }).click();
     await b.page.locator('[data-field="firmware"]').filter({ hasText: file }).waitFor();
     assert.match(await flashAndWait(b.page), /Nothing was written/);
     assert.match(await b.page.getByLabel("Why the firmware was refused").innerText(), expected, file);

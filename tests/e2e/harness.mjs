@@ -187,3 +187,14 @@ export async function startSim({ chip, wiring = "uart", flashSize = "4MB", flash
     stop: () => new Promise((resolve) => { child.once("exit", resolve); child.kill(); }),
   };
 }
+
+/// Drops files onto `selector` the way a user's drag-and-drop does (a real DataTransfer).
+export async function dropFiles(page, selector, files) {
+  const payload = files.map(([name, data]) => [name, [...data]]);
+  const dt = await page.evaluateHandle((items) => {
+    const dt = new DataTransfer();
+    for (const [name, bytes] of items) dt.items.add(new File([new Uint8Array(bytes)], name));
+    return dt;
+  }, payload);
+  await page.dispatchEvent(selector, "drop", { dataTransfer: dt });
+}

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { startServer, launchBrowser, openApp, screenshot, startSim, patternBytes } from "./harness.mjs";
+import { startServer, launchBrowser, openApp, screenshot, startSim, patternBytes, dropFiles } from "./harness.mjs";
 import { espImage, micropythonImage } from "./images.mjs";
 
 let server, browser, tmp;
@@ -56,6 +56,25 @@ test("flashing MicroPython ends with the automatic hello check", async () => {
   assert.match(verdict, /MicroPython v1\.24\.1 on .*ESP32.* works: it answered print\('hello'\) with hello/);
   await screenshot(b.page, "micropython-works");
   assert.deepEqual(b.page.errors, []);
+  await b.page.close();
+  await b.sim.stop();
+});
+
+test("files can be dropped onto the board, edited and saved", async () => {
+  const b = await board("esp32");
+  await flash(b.page, micropythonImage("esp32"));
+  await micropythonVerdict(b.page);
+  await dropFiles(b.page, ".files-drop", [["notes.txt", Buffer.from("first line\n")]]);
+  await b.page.getByRole("status").filter({ hasText: "Uploaded notes.txt" }).waitFor({ timeout: 60000 });
+  await b.page.getByRole("button", { name: "Edit notes.txt" }).click();
+  const editor = b.page.getByLabel("Editor");
+  await editor.waitFor();
+  assert.equal(await editor.inputValue(), "first line\n");
+  await editor.fill("print('edited')\n");
+  await b.page.getByRole("button", { name: "Save" }).click();
+  await b.page.getByRole("status").filter({ hasText: "Saved notes.txt" }).waitFor({ timeout: 30000 });
+  const [dl] = await Promise.all([b.page.waitForEvent("download"), b.page.getByRole("button", { name: "Download notes.txt" }).click()]);
+  assert.equal(fs.readFileSync(await dl.path(), "utf8"), "print('edited')\n");
   await b.page.close();
   await b.sim.stop();
 });

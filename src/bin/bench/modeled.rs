@@ -87,7 +87,7 @@ impl Bench {
         let (r, c) = (recorder.clone(), clock.clone());
         loader.on_event(move |e| match e {
             Event::Stage(stage) => r.borrow_mut().switch(Some(phase_name(stage)), c.now()),
-            Event::Note(_) | Event::Progress { .. } => {}
+            Event::Note(_) | Event::Progress { .. } | Event::Part { .. } => {}
         });
         Bench {
             loader,
