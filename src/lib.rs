@@ -8,6 +8,7 @@
 //! - [`usb`]: what a USB VID:PID is.
 //! - [`port`]: the I/O boundary every device conversation goes through.
 
+pub mod console_text;
 pub mod firmware;
 pub mod loader;
 pub mod port;

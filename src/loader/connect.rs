@@ -209,10 +209,6 @@ impl<P: Port> Loader<P> {
 /// Decides why sync failed from what the board printed.
 pub fn classify_boot_log(log: &[u8]) -> SyncFailure {
     let text = String::from_utf8_lossy(log);
-    let printable = text
-        .chars()
-        .filter(|c| c.is_ascii_graphic() || *c == ' ')
-        .count();
     if log.is_empty() {
         return SyncFailure::Silence;
     }
@@ -229,20 +225,12 @@ pub fn classify_boot_log(log: &[u8]) -> SyncFailure {
             .collect();
         return SyncFailure::WrongBootMode { boot_line: line };
     }
-    if printable * 2 < log.len() {
+    if crate::console_text::printable_share(log) < 0.5 {
         return SyncFailure::OtherOutput {
             sample: "unreadable bytes (wrong baud rate or noise)".into(),
         };
     }
-    let sample: String = text
-        .split(['\r', '\n'])
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .last()
-        .unwrap_or("")
-        .chars()
-        .take(60)
-        .collect();
+    let sample = crate::console_text::last_line(&text, 60);
     SyncFailure::OtherOutput { sample }
 }
 

@@ -67,22 +67,10 @@ impl BootProblem {
         {
             return BootProblem::CorruptFilesystem;
         }
-        let printable = log
-            .iter()
-            .filter(|b| b.is_ascii_graphic() || **b == b' ' || **b == b'\r' || **b == b'\n')
-            .count();
-        if printable * 10 < log.len() * 7 {
+        if crate::console_text::printable_share(log) < 0.7 {
             return BootProblem::Garbage;
         }
-        let sample = text
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .last()
-            .unwrap_or("")
-            .chars()
-            .take(60)
-            .collect();
+        let sample = crate::console_text::last_line(&text, 60);
         BootProblem::OtherFirmware { sample }
     }
 }
