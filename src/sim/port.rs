@@ -116,6 +116,36 @@ impl<C: Clock> SimPort<C> {
     }
 }
 
+impl<C: Clock> SimPort<C> {
+    /// Appends what has reached the host by now; returns how many bytes. Never waits, so a
+    /// wall-clock host (the page's demo board) can poll it.
+    pub fn take_arrived(&mut self, buf: &mut Vec<u8>) -> usize {
+        let now = self.clock.now();
+        self.pump(now);
+        let mut n = 0;
+        while self.rx.front().is_some_and(|(t, _)| *t <= now) {
+            let (_, bytes) = self.rx.pop_front().unwrap();
+            n += bytes.len();
+            buf.extend_from_slice(&bytes);
+        }
+        n
+    }
+
+    /// The first time after `now` when something reaches the host or the chip produces output.
+    pub fn next_arrival_after(&self, now: Duration) -> Option<Duration> {
+        let arrivals = self.rx.iter().map(|(t, _)| *t);
+        arrivals
+            .chain(self.device.next_output_at())
+            .filter(|t| *t > now)
+            .min()
+    }
+
+    /// The port's clock.
+    pub fn clock(&self) -> &C {
+        &self.clock
+    }
+}
+
 impl<C: Clock> Port for SimPort<C> {
     async fn write(&mut self, data: &[u8]) -> Result<(), PortError> {
         self.check()?;
@@ -140,29 +170,19 @@ impl<C: Clock> Port for SimPort<C> {
     async fn read(&mut self, buf: &mut Vec<u8>, deadline: Duration) -> Result<usize, PortError> {
         loop {
             self.check()?;
-            let now = self.clock.now();
-            self.pump(now);
-            if self.rx.front().is_some_and(|(t, _)| *t <= now) {
-                let mut n = 0;
-                while self.rx.front().is_some_and(|(t, _)| *t <= now) {
-                    let (_, bytes) = self.rx.pop_front().unwrap();
-                    n += bytes.len();
-                    buf.extend_from_slice(&bytes);
-                }
+            let n = self.take_arrived(buf);
+            if n > 0 {
                 return Ok(n);
             }
+            let now = self.clock.now();
             if now >= deadline {
                 return Ok(0);
             }
             // Sleep until the next byte lands, the chip's next output is due, or the deadline.
-            let next_rx = self.rx.iter().map(|(t, _)| *t).min();
-            let next_out = self.device.next_output_at();
-            let wake = [next_rx, next_out, Some(deadline)]
-                .into_iter()
-                .flatten()
-                .filter(|t| *t > now)
-                .min();
-            self.clock.wait_until(wake.unwrap_or(deadline)).await;
+            let wake = self
+                .next_arrival_after(now)
+                .map_or(deadline, |t| t.min(deadline));
+            self.clock.wait_until(wake).await;
         }
     }
 

@@ -18,7 +18,7 @@ fn js_error(err: impl std::fmt::Display) -> JsValue {
 
 /// Runs `op` on the board's port and turns its result into a promise.
 fn with_port<T: Into<JsValue> + 'static>(
-    op: impl AsyncFnOnce(&mut crate::web::SessionPort) -> Result<T, PortError> + 'static,
+    op: impl AsyncFnOnce(&mut crate::web::WebSerialPort) -> Result<T, PortError> + 'static,
 ) -> Promise {
     future_to_promise(async move {
         lease(async move |board: &mut Board| op(board.loader.port_mut()).await)

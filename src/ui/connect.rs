@@ -54,7 +54,7 @@ async fn prepare(board: &mut Board, state: AppState) -> Result<BoardCard, String
         usb,
         info: ready.info,
         stub: ready.stub,
-        demo: board.loader.port().is_demo(),
+        demo: board.demo,
     })
 }
 

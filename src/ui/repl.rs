@@ -146,7 +146,7 @@ fn start_console(link: RwSignal<Link>) {
 /// Runs a REPL operation on the board, showing errors in the status line.
 async fn with_repl<T: 'static>(
     state: AppState,
-    op: impl AsyncFnOnce(&mut Repl<&mut crate::web::SessionPort>) -> crate::repl::Result<T>,
+    op: impl AsyncFnOnce(&mut Repl<&mut crate::web::WebSerialPort>) -> crate::repl::Result<T>,
 ) -> Option<T> {
     let result = session::lease(async move |board: &mut Board| {
         let mut repl = Repl::new(board.loader.port_mut());

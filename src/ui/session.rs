@@ -11,14 +11,16 @@ use crate::port::PortError;
 use crate::protocol::chip::Chip;
 use crate::protocol::stub::StubImage;
 use crate::usb::{self, ResetWiring};
-use crate::web::{fetch, OpenError, SessionPort, WebSerialPort};
+use crate::web::{demo_port, fetch, OpenError, WebSerialPort};
 
 /// The baud rate ROM bootloaders and MicroPython start at.
 pub const DEFAULT_BAUD: u32 = 115_200;
 
 /// A connected board and what we know about it.
 pub struct Board {
-    pub loader: Loader<SessionPort>,
+    pub loader: Loader<WebSerialPort>,
+    /// The simulated board from the demo module, not a USB device.
+    pub demo: bool,
     /// How reset is wired, from the USB ids (`None`: unknown bridge).
     pub wiring: Option<ResetWiring>,
     /// The fastest baud the bridge is known to sustain.
@@ -59,23 +61,22 @@ pub async fn open(
     if is_connected() {
         disconnect().await;
     }
-    let port = match choice {
-        PortChoice::Serial => {
-            let port = WebSerialPort::request().await?;
-            let mut port = WebSerialPort::open(port, DEFAULT_BAUD).await?;
-            port.on_lost(on_lost);
-            SessionPort::Serial(port)
-        }
-        PortChoice::Demo(chip) => SessionPort::demo(chip),
+    let serial = match choice {
+        PortChoice::Serial => WebSerialPort::request().await?,
+        PortChoice::Demo(chip) => demo_port(chip).await?,
     };
+    let mut port = WebSerialPort::open(serial, DEFAULT_BAUD).await?;
+    port.on_lost(on_lost);
+    let demo = matches!(choice, PortChoice::Demo(_));
     let (vid, pid) = port.usb_ids();
     let bridge = vid.zip(pid).and_then(|(v, p)| usb::identify(v, p));
     let mut description = usb::describe(vid, pid);
-    if port.is_demo() {
+    if demo {
         description = format!("Demo board (simulated, {description})");
     }
     let board = Board {
         loader: Loader::new(port),
+        demo,
         wiring: bridge.map(|b| b.wiring),
         max_baud: bridge.map_or(460_800, |b| b.max_baud),
         prepared: None,

@@ -1,10 +1,10 @@
-//! Browser-only adapters: Web Serial, the demo board's clock, downloads.
+//! Browser-only adapters: Web Serial, the demo board's port, the browser's clock, downloads.
 
+pub mod demo;
 pub mod fetch;
 mod serial;
-mod session_port;
 pub mod term;
 pub mod time;
 
+pub use demo::demo_port;
 pub use serial::{serial_supported, OpenError, WebSerialPort};
-pub use session_port::SessionPort;

@@ -39,6 +39,8 @@ pub enum OpenError {
     Busy,
     /// The browser or an administrator policy refused access.
     NotAllowed,
+    /// The demo board's simulator could not be downloaded or started.
+    DemoUnavailable(String),
     /// Anything else, with the browser's words.
     Other(String),
 }
@@ -49,6 +51,7 @@ impl std::fmt::Display for OpenError {
             OpenError::NoPortChosen => write!(f, "No port was chosen. Plug in the board, press Connect and pick it from the list."),
             OpenError::Busy => write!(f, "The port is in use by another program or browser tab. Close the other serial monitor (Arduino IDE, Thonny, another webflash tab), then press Connect again."),
             OpenError::NotAllowed => write!(f, "The browser did not allow access to the serial port. Allow it when asked, or ask your administrator to permit serial ports for this site."),
+            OpenError::DemoUnavailable(msg) => write!(f, "The demo board could not be loaded ({msg}). Check the internet connection and reload the page."),
             OpenError::Other(msg) => write!(f, "Could not open the port: {msg}. Unplug the board, plug it back in, and press Connect again."),
         }
     }

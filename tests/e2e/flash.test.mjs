@@ -232,11 +232,16 @@ test("cable pulled mid-write: a clear message, and Connect works again afterward
 
 test("Demo board: the whole journey runs on the simulator inside the page", async () => {
   const page = await openApp(browser.context, server.url, { ports: [] });
+  const fetched = () => page.evaluate(() => performance.getEntriesByType("resource").map((e) => new URL(e.name).pathname));
   await page.getByLabel("Demo chip").selectOption("esp32c3");
+  // The simulator is its own module, fetched only when someone asks for the demo board.
+  assert.ok((await fetched()).some((p) => p.endsWith("_bg.wasm")), "the app's wasm is listed");
+  assert.deepEqual((await fetched()).filter((p) => p.includes("webflash-demo")), []);
   await page.getByRole("button", { name: "Demo board" }).click();
   await page.getByRole("status").filter({ hasText: "is ready" }).waitFor({ timeout: 30000 });
   assert.match(await page.locator('[data-field="usb"]').innerText(), /Demo board/);
   assert.match(await page.locator('[data-field="chip"]').innerText(), /ESP32-C3/);
+  assert.ok((await fetched()).some((p) => p.endsWith("webflash-demo_bg.wasm")), "the demo module was loaded on demand");
   await page.getByLabel("Firmware file").setInputFiles({ name: "demo.bin", mimeType: "application/octet-stream", buffer: espImage("esp32c3", 60_000) });
   await page.getByLabel("Erase all flash first").uncheck();
   assert.match(await flashAndWait(page), /Firmware verified/);

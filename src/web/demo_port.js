@@ -1,0 +1,83 @@
+// The demo board as a Web Serial port. The simulator is a separate wasm module
+// (`webflash-demo`), fetched the first time someone presses "Demo board"; this object has the
+// shape of a `SerialPort`, so the page talks to it through the same code as a USB board.
+
+let demoModule;
+
+function loadDemo() {
+  demoModule ??= import(new URL('webflash-demo.js', document.baseURI).href).then(async (m) => {
+    await m.default();
+    return m;
+  });
+  return demoModule;
+}
+
+export async function openDemoPort(chip) {
+  const m = await loadDemo();
+  return new DemoPort(new m.DemoBoard(chip));
+}
+
+class DemoPort {
+  constructor(board) {
+    this.board = board;
+    this.readable = null;
+    this.writable = null;
+    this.signals = { dataTerminalReady: false, requestToSend: false };
+    this.wake = null;
+  }
+
+  getInfo() {
+    return { usbVendorId: 0x10c4, usbProductId: 0xea60 };
+  }
+
+  async open({ baudRate }) {
+    if (this.readable) throw new DOMException('The port is already open.', 'InvalidStateError');
+    this.board.set_baud(baudRate);
+    const port = this;
+    let cancelled = false;
+    this.readable = new ReadableStream({
+      async pull(controller) {
+        while (!cancelled) {
+          const bytes = port.board.take();
+          if (bytes.length) {
+            controller.enqueue(bytes);
+            return;
+          }
+          // Sleep until the board's next output lands, or the host writes (which may answer).
+          const ms = port.board.ms_until_output();
+          await new Promise((resolve) => {
+            port.wake = resolve;
+            setTimeout(resolve, ms === undefined ? 50 : Math.min(Math.max(ms, 0), 50));
+          });
+          port.wake = null;
+        }
+      },
+      cancel() {
+        cancelled = true;
+        port.wake?.();
+      },
+    });
+    this.writable = new WritableStream({
+      write(chunk) {
+        port.board.write(chunk);
+        port.wake?.();
+      },
+    });
+  }
+
+  async setSignals(signals) {
+    if (!this.readable) throw new DOMException('The port is not open.', 'InvalidStateError');
+    for (const key of ['dataTerminalReady', 'requestToSend']) {
+      if (signals[key] !== undefined) this.signals[key] = signals[key];
+    }
+    this.board.set_signals(this.signals.dataTerminalReady, this.signals.requestToSend);
+    this.wake?.();
+  }
+
+  async close() {
+    this.readable = null;
+    this.writable = null;
+  }
+
+  async forget() {}
+}
