@@ -198,9 +198,24 @@ pub fn ReplPanel(check: RwSignal<Check>) -> impl IntoView {
     let term_box = NodeRef::<html::Div>::new();
     let open = move || link.get().usb().is_some() && !matches!(link.get(), Link::Busy(_));
 
+    // The terminal's script arrives once a board is connected; flashing does not wait for it.
+    let term_loaded = RwSignal::new(false);
+    Effect::new(move |requested: Option<bool>| {
+        let wanted = requested.unwrap_or(false) || link.get().usb().is_some();
+        if wanted && requested != Some(true) {
+            spawn_local(async move {
+                if term::load().await {
+                    term_loaded.set(true);
+                } else {
+                    state.warn("The terminal could not be loaded (xterm.js). Flashing still works; reload the page to try again.");
+                }
+            });
+        }
+        wanted
+    });
     Effect::new(move |_| {
-        if let Some(el) = term_box.get() {
-            if term::available() && CONSOLE.with(|c| c.borrow().1.is_none()) {
+        if let (Some(el), true) = (term_box.get(), term_loaded.get()) {
+            if CONSOLE.with(|c| c.borrow().1.is_none()) {
                 let t = Rc::new(Term::new(&el, |data: String| {
                     CONSOLE.with(|c| c.borrow_mut().0.extend_from_slice(data.as_bytes()))
                 }));

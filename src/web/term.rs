@@ -1,8 +1,10 @@
-//! The terminal: xterm.js (pinned npm `@xterm/xterm`, loaded by index.html as a plain script),
-//! bound with wasm-bindgen. Colours, scroll-back, copy/paste and resizing are xterm's.
+//! The terminal: xterm.js (pinned npm `@xterm/xterm`), bound with wasm-bindgen. Colours,
+//! scroll-back, copy/paste and resizing are xterm's. It is not needed to flash, so [`load`]
+//! fetches it once a board is connected instead of with the page.
 
-use js_sys::{Object, Reflect, Uint8Array};
+use js_sys::{Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
 
 #[wasm_bindgen]
 extern "C" {
@@ -34,6 +36,41 @@ extern "C" {
 pub fn available() -> bool {
     web_sys::window()
         .is_some_and(|w| Reflect::get(&w, &"Terminal".into()).is_ok_and(|t| t.is_function()))
+}
+
+/// Adds xterm.js, its fit add-on and its style sheet to the page (paths relative to the page,
+/// so a copy hosted in a sub-folder works) and waits for them. Returns [`available`].
+pub async fn load() -> bool {
+    if available() {
+        return true;
+    }
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return false;
+    };
+    let Ok(Some(head)) = document.query_selector("head") else {
+        return false;
+    };
+    if let Ok(css) = document.create_element("link") {
+        let _ = css.set_attribute("rel", "stylesheet");
+        let _ = css.set_attribute("href", "xterm.css");
+        let _ = head.append_child(&css);
+    }
+    // In order: the add-on is useless without the terminal, and both are small.
+    for src in ["xterm.js", "addon-fit.js"] {
+        let Ok(script) = document.create_element("script") else {
+            return false;
+        };
+        let loaded = Promise::new(&mut |resolve, reject| {
+            let _ = script.add_event_listener_with_callback("load", &resolve);
+            let _ = script.add_event_listener_with_callback("error", &reject);
+        });
+        let _ = script.set_attribute("src", src);
+        let _ = head.append_child(&script);
+        if JsFuture::from(loaded).await.is_err() {
+            break;
+        }
+    }
+    available()
 }
 
 /// A terminal in `parent`; keystrokes go to `on_input`.
