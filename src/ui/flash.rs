@@ -32,9 +32,15 @@ fn stage_label(stage: Stage) -> &'static str {
     }
 }
 
+/// `value` with one decimal, without pulling float formatting into the wasm (it is large).
+fn tenths(value: f64) -> String {
+    let t = (value.max(0.0) * 10.0).round() as u64;
+    format!("{}.{}", t / 10, t % 10)
+}
+
 fn kb(bytes: u64) -> String {
     if bytes >= 1024 * 1024 {
-        format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
+        format!("{} MB", tenths(bytes as f64 / (1024.0 * 1024.0)))
     } else {
         format!("{} KB", bytes.div_ceil(1024))
     }
@@ -90,12 +96,12 @@ async fn run(
             progress.set(Some(Progress {
                 percent: 100.0 * done as f64 / total.max(1) as f64,
                 detail: format!(
-                    "{}Writing {} of {} · {}/s · about {:.0} s left",
+                    "{}Writing {} of {} · {}/s · about {} s left",
                     part.borrow(),
                     kb(done),
                     kb(total),
                     kb(rate as u64),
-                    left.ceil()
+                    left.ceil() as u64
                 ),
             }));
         }
@@ -222,8 +228,8 @@ pub fn FlashPanel(
             </div>
             {move || progress.get().map(|p| view! {
                 <div class="progress" role="progressbar" aria-label="Flash progress" aria-valuemin="0" aria-valuemax="100"
-                    aria-valuenow=format!("{:.0}", p.percent)>
-                    <div class="bar" style=format!("width: {:.1}%", p.percent)></div>
+                    aria-valuenow=(p.percent.round() as u32).to_string()>
+                    <div class="bar" style=format!("width: {}%", tenths(p.percent))></div>
                 </div>
                 <p class="detail" data-field="progress">{p.detail}</p>
             })}
@@ -287,7 +293,7 @@ async fn flash_parts(
         Ok(Ok((rate, secs))) => {
             progress.set(Some(Progress {
                 percent: 100.0,
-                detail: format!("Done in {secs:.1} s at {rate} baud."),
+                detail: format!("Done in {} s at {rate} baud.", tenths(secs)),
             }));
             state.say(format!(
                 "Firmware verified: {count} part(s), {} written and checked by MD5 at {rate} baud. The board restarted into the new firmware.",
