@@ -75,31 +75,8 @@ impl<P: Port> Loader<P> {
     ) -> Result<Prepared> {
         let sync = self.connect(wiring, 7).await?;
         let info = self.detect().await?;
-        let rom_can = self.chip().is_some_and(|s| s.rom_can_change_baud);
-        let early = match (stub, baud) {
-            (Some(_), Some(baud)) if rom_can && wiring != Some(ResetWiring::UsbOtg) => {
-                self.settle_baud(baud, wiring, None).await?;
-                self.port.baud() != ROM_BAUD
-            }
-            _ => false,
-        };
         if let Some(stub) = stub {
-            let usb_otg = wiring == Some(ResetWiring::UsbOtg);
-            match self.run_stub(stub, usb_otg).await {
-                Err(e @ (Error::Timeout(_) | Error::Device(_) | Error::StubDidNotStart))
-                    if early =>
-                {
-                    let rate = self.port.baud();
-                    self.emit(Event::Note(format!(
-                        "The flasher stub did not arrive at {rate} baud ({e}); sending it slower."
-                    )));
-                    self.port.set_baud(ROM_BAUD).await?;
-                    self.connect(wiring, 7).await?;
-                    self.detect().await?;
-                    self.run_stub(stub, usb_otg).await?;
-                }
-                other => other?,
-            }
+            self.start_stub(stub, wiring, baud).await?;
         }
         if let Some(size) = info.flash_size {
             self.set_flash_size(size).await?;
@@ -109,6 +86,39 @@ impl<P: Port> Loader<P> {
             info,
             stub: self.responder() == Responder::Stub,
         })
+    }
+
+    /// Uploads and starts the stub on a detected chip. With a `baud`, switches to it first
+    /// while the ROM still answers (where the ROM can), so the stub goes over the fast link; if
+    /// the stub then fails to arrive, it is uploaded again at the ROM's rate.
+    pub async fn start_stub(
+        &mut self,
+        stub: &StubImage,
+        wiring: Option<ResetWiring>,
+        baud: Option<Baud>,
+    ) -> Result<()> {
+        let usb_otg = wiring == Some(ResetWiring::UsbOtg);
+        let rom_can = self.chip().is_some_and(|s| s.rom_can_change_baud);
+        let early = match baud {
+            Some(baud) if rom_can && !usb_otg => {
+                self.settle_baud(baud, wiring, None).await?;
+                self.port.baud() != ROM_BAUD
+            }
+            _ => false,
+        };
+        match self.run_stub(stub, usb_otg).await {
+            Err(e @ (Error::Timeout(_) | Error::Device(_) | Error::StubDidNotStart)) if early => {
+                let rate = self.port.baud();
+                self.emit(Event::Note(format!(
+                    "The flasher stub did not arrive at {rate} baud ({e}); sending it slower."
+                )));
+                self.port.set_baud(ROM_BAUD).await?;
+                self.connect(wiring, 7).await?;
+                self.detect().await?;
+                self.run_stub(stub, usb_otg).await
+            }
+            other => other,
+        }
     }
 
     /// Resets and reconnects after a failed rate, restarting the stub if it ran before.

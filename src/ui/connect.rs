@@ -6,7 +6,7 @@ use leptos::task::spawn_local;
 
 use super::session::{self, Board, PortChoice};
 use super::state::{AppState, BoardCard, Link};
-use crate::loader::{Event, Stage};
+use crate::loader::{Baud, Event, Stage};
 use crate::protocol::chip::{format_size, Chip};
 use crate::web::serial_supported;
 
@@ -29,9 +29,14 @@ async fn prepare(board: &mut Board, state: AppState) -> Result<BoardCard, String
     ));
     match session::fetch_stub(ready.info.chip, ready.info.revision).await {
         Ok(stub) => {
+            // Raise the rate in the ROM first where it can, so the stub goes over the fast
+            // link; flashing keeps this rate unless another one is chosen.
+            let baud = Baud::Auto {
+                max: board.max_baud,
+            };
             board
                 .loader
-                .run_stub(&stub, wiring == Some(crate::usb::ResetWiring::UsbOtg))
+                .start_stub(&stub, wiring, Some(baud))
                 .await
                 .map_err(|e| e.to_string())?;
             if let Some(size) = ready.info.flash_size {

@@ -249,6 +249,8 @@ pub fn ReplPanel(check: RwSignal<Check>) -> impl IntoView {
         spawn_local(async move {
             let _ = session::lease(async move |board: &mut Board| {
                 let port = board.loader.port_mut();
+                // The loader may have left the link fast; MicroPython talks at 115200.
+                let _ = port.set_baud(session::DEFAULT_BAUD).await;
                 let _ = port
                     .set_signals(Signals {
                         dtr: false,

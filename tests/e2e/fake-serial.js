@@ -38,6 +38,9 @@
       this.#gone = false;
       this.#ws = ws;
       ws.send(JSON.stringify({ type: "open", baudRate: options.baudRate }));
+      // What the page sent at which rate, for tests: [{ baud, bytes }] per open.
+      const traffic = { baud: options.baudRate, bytes: 0 };
+      (globalThis.__serialTraffic ??= []).push(traffic);
       this.#readable = new ReadableStream({
         start: (controller) => { this.#rx = controller; },
         cancel: () => { this.#rx = null; },
@@ -52,6 +55,7 @@
             : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
           ws.send(bytes.slice());
           this.#written += bytes.length;
+          traffic.bytes += bytes.length;
           if (this.#info.unplugAfterBytes && this.#written >= this.#info.unplugAfterBytes) {
             this.#info.unplugAfterBytes = 0;
             setTimeout(() => this.#lose(), 0);

@@ -66,6 +66,11 @@ test("ESP32 on a UART bridge: local file, erase all, verified, restarted", async
   const b = await board("esp32", { fill: junk });
   await connect(b.page);
   assert.match(await b.page.locator('[data-field="chip"]').innerText(), /ESP32 \(revision v3\.0\)/);
+  // The ROM switched to the bridge's top rate before the stub upload, so the stub went fast.
+  const traffic = await b.page.evaluate(() => globalThis.__serialTraffic);
+  const sent = (baud) => traffic.filter((t) => t.baud === baud).reduce((n, t) => n + t.bytes, 0);
+  assert.ok(sent(115200) < 2000, `only sync and detection at 115200: ${JSON.stringify(traffic)}`);
+  assert.ok(sent(921600) > 5000, `the stub at 921600: ${JSON.stringify(traffic)}`);
   assert.match(await b.page.locator('[data-field="usb"]').innerText(), /CP210x/);
   const image = espImage("esp32", 150_000);
   await b.page.getByLabel("Firmware file").setInputFiles({ name: "micropython-esp32.bin", mimeType: "application/octet-stream", buffer: image });
