@@ -167,3 +167,40 @@ fn rom_baud_falls_back_when_the_link_cannot_keep_up() {
     assert!(ready.stub);
     assert_eq!(l.port().baud(), 460_800);
 }
+
+#[test]
+fn a_blank_gap_before_the_image_lets_the_chip_erase_its_first_block_at_once() {
+    // MicroPython's ESP32 image starts at 0x1000, inside the first 64 KiB erase block. When
+    // 0x0-0x1000 reads blank the write starts at 0x0 (0xFF padding) and the chip erases one
+    // block instead of 15 sectors; when it holds data (a secure-boot digest, say) it stays.
+    let image = firmware_like(LEN, 5);
+    let modeled = |gap_blank: bool| {
+        let mut flash = flash_with(&firmware_like(LEN, 6));
+        if gap_blank {
+            flash[..OFFSET as usize].fill(0xFF);
+        }
+        let mut l = ready(Chip::Esp32, true, &flash);
+        block_on(l.change_baud(921_600)).unwrap();
+        let start = l.port().now();
+        let report = write(&mut l, &image);
+        let took = l.port().now() - start;
+        assert!(report.verified);
+        let after = l.port().device().flash();
+        let (begin, end) = (OFFSET as usize, OFFSET as usize + LEN);
+        assert!(
+            after[..begin] == flash[..begin],
+            "gap blank={gap_blank}: below"
+        );
+        assert!(
+            after[begin..end] == image[..],
+            "gap blank={gap_blank}: the image"
+        );
+        assert!(after[end..] == flash[end..], "gap blank={gap_blank}: above");
+        took
+    };
+    let (blank, programmed) = (modeled(true), modeled(false));
+    assert!(
+        programmed.as_millis() > blank.as_millis() + 300,
+        "block erase saves the sector-by-sector stall: {blank:?} vs {programmed:?}"
+    );
+}

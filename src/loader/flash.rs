@@ -6,6 +6,8 @@
 
 use std::collections::VecDeque;
 
+use md5::{Digest, Md5};
+
 use super::deflate::{bound, BlockDeflater};
 use super::erase::{esp8266_erase_size, ROM_BLOCK, SECTOR};
 use super::{timeout_per_mb, Error, Event, Loader, Responder, Result, Stage, DEFAULT_TIMEOUT};
@@ -17,6 +19,9 @@ use crate::protocol::command::Command;
 const STUB_BLOCK: usize = 0x4000;
 /// Attempts per run before giving up.
 const REGION_ATTEMPTS: u32 = 3;
+
+/// The flash's large erase unit (block erase, 0xD8).
+const ERASE_BLOCK: u32 = 0x10000;
 
 /// Bytes to put at a flash offset.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,12 +137,20 @@ impl<P: Port> Loader<P> {
                 )));
             }
             for run in runs.iter().cloned() {
-                self.emit(Event::Stage(Stage::Writing));
                 let at = offset + run.start as u32;
+                let lead = self.blank_lead(at, run.len()).await?;
+                self.emit(Event::Stage(Stage::Writing));
                 let progress = (done + run.start as u64, total);
-                let (sent, restarts) = self
-                    .write_run(at, &data[run], options.compress, progress)
-                    .await?;
+                let (sent, restarts) = if lead > 0 {
+                    let mut padded = vec![0xFF; lead as usize];
+                    padded.extend_from_slice(&data[run]);
+                    let progress = (progress.0.saturating_sub(lead as u64), total);
+                    self.write_run(at - lead, &padded, options.compress, progress)
+                        .await?
+                } else {
+                    self.write_run(at, &data[run], options.compress, progress)
+                        .await?
+                };
                 report.sent += sent;
                 report.restarts += restarts;
             }
@@ -187,6 +200,25 @@ impl<P: Port> Loader<P> {
 
     /// Pads to 4 bytes; for the ROM, also moves the start down to a sector boundary (it can
     /// only erase whole sectors), filling the gap with 0xFF.
+    /// How far to start a write below `at` so it begins on a 64 KiB erase-block boundary: a run
+    /// that covers the rest of its first block, after a gap of at most 32 KiB that reads blank
+    /// (MD5 of 0xFF). The chip then erases that block in one go (typically 150 ms) instead of
+    /// sector by sector (15 × 45 ms for MicroPython's ESP32 image at 0x1000), while the 0xFF
+    /// padding, deflated to a few bytes, leaves the gap as it was. 0: write from `at`.
+    async fn blank_lead(&mut self, at: u32, len: usize) -> Result<u32> {
+        let gap = at % ERASE_BLOCK;
+        if gap == 0 || gap > ERASE_BLOCK / 2 || (len as u32) < ERASE_BLOCK - gap || !self.can_hash()
+        {
+            return Ok(0);
+        }
+        let blank: [u8; 16] = Md5::digest(vec![0xFFu8; gap as usize]).into();
+        Ok(if self.flash_md5(at - gap, gap).await? == blank {
+            gap
+        } else {
+            0
+        })
+    }
+
     fn pad_region(&self, region: &Region<'_>) -> (u32, Vec<u8>) {
         let mut offset = region.offset;
         let mut data = Vec::with_capacity(region.data.len() + SECTOR as usize);
