@@ -171,8 +171,8 @@ fn rom_baud_falls_back_when_the_link_cannot_keep_up() {
 #[test]
 fn a_blank_gap_before_the_image_lets_the_chip_erase_its_first_block_at_once() {
     // MicroPython's ESP32 image starts at 0x1000, inside the first 64 KiB erase block. When
-    // 0x0-0x1000 reads blank the write starts at 0x0 (0xFF padding) and the chip erases one
-    // block instead of 15 sectors; when it holds data (a secure-boot digest, say) it stays.
+    // 0x0-0x1000 reads blank that block is erased in one go instead of 15 sectors; when it
+    // holds data (a secure-boot digest, say) it stays as it is.
     let image = firmware_like(LEN, 5);
     let modeled = |gap_blank: bool| {
         let mut flash = flash_with(&firmware_like(LEN, 6));
@@ -203,4 +203,23 @@ fn a_blank_gap_before_the_image_lets_the_chip_erase_its_first_block_at_once() {
         programmed.as_millis() > blank.as_millis() + 300,
         "block erase saves the sector-by-sector stall: {blank:?} vs {programmed:?}"
     );
+}
+
+#[test]
+fn other_firmware_is_not_compared_block_by_block_to_the_end() {
+    // Four leading blocks that differ mean other firmware: the rest is written without asking
+    // the chip for each block's MD5 (a round trip each), and the result is still verified.
+    let image = firmware_like(LEN, 7);
+    let mut l = ready(Chip::Esp32, true, &flash_with(&firmware_like(LEN, 8)));
+    let before = l.port().tx_log.len();
+    let report = write(&mut l, &image);
+    assert!(report.verified && report.skipped == 0);
+    let md5_requests = l.port().tx_log[before..]
+        .windows(3)
+        .filter(|w| *w == [0xC0, 0x00, 0x13])
+        .count();
+    // The whole region, four blocks, the 4 KiB below the image (is it blank?), the final check.
+    assert_eq!(md5_requests, 7);
+    let after = l.port().device().flash();
+    assert!(after[OFFSET as usize..OFFSET as usize + LEN] == image[..]);
 }

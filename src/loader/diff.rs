@@ -4,9 +4,9 @@
 //!
 //! First the whole region: equal means nothing to write (and the comparison is itself the
 //! verification). Otherwise each 64 KiB flash block it covers, and only the runs of blocks that
-//! differ are written. Block boundaries are absolute 64 KiB boundaries, so a run starts either
-//! where the region starts or on an erase-block boundary and never makes the stub erase a
-//! sector holding bytes we skipped.
+//! differ are written; if the first four blocks all differ, the rest is not compared. Block
+//! boundaries are absolute 64 KiB boundaries, so a run starts either where the region starts or
+//! on an erase-block boundary and never makes the stub erase a sector holding bytes we skipped.
 
 use std::ops::Range;
 
@@ -17,6 +17,11 @@ use crate::port::Port;
 
 /// The unit compared and rewritten.
 pub const DIFF_BLOCK: u32 = 0x10000;
+
+/// When this many leading blocks all differ, the board holds other firmware: the rest is
+/// written without comparing (each comparison costs a round trip and ~3 ms of hashing, and
+/// firmware that differs at its start almost never matches later, as code moves).
+const GIVE_UP: usize = 4;
 
 /// `data` placed at `offset`, cut at absolute 64 KiB boundaries; ranges index `data`.
 pub fn block_spans(offset: u32, len: usize) -> Vec<Range<usize>> {
@@ -62,14 +67,19 @@ impl<P: Port> Loader<P> {
             return Ok(spans);
         }
         let mut differ = Vec::new();
-        for span in spans {
+        for (i, span) in spans.iter().enumerate() {
             self.check_cancel()?;
+            if i == GIVE_UP && differ.len() == GIVE_UP {
+                // Different firmware (or none): comparing the rest would only cost time.
+                differ.extend(spans[i..].iter().cloned());
+                break;
+            }
             let want: [u8; 16] = Md5::digest(&data[span.clone()]).into();
             let have = self
                 .flash_md5(offset + span.start as u32, span.len() as u32)
                 .await?;
             if have != want {
-                differ.push(span);
+                differ.push(span.clone());
             }
         }
         Ok(merge(differ))

@@ -138,19 +138,12 @@ impl<P: Port> Loader<P> {
             }
             for run in runs.iter().cloned() {
                 let at = offset + run.start as u32;
-                let lead = self.blank_lead(at, run.len()).await?;
+                self.erase_head_block(at, run.len()).await?;
                 self.emit(Event::Stage(Stage::Writing));
                 let progress = (done + run.start as u64, total);
-                let (sent, restarts) = if lead > 0 {
-                    let mut padded = vec![0xFF; lead as usize];
-                    padded.extend_from_slice(&data[run]);
-                    let progress = (progress.0.saturating_sub(lead as u64), total);
-                    self.write_run(at - lead, &padded, options.compress, progress)
-                        .await?
-                } else {
-                    self.write_run(at, &data[run], options.compress, progress)
-                        .await?
-                };
+                let (sent, restarts) = self
+                    .write_run(at, &data[run], options.compress, progress)
+                    .await?;
                 report.sent += sent;
                 report.restarts += restarts;
             }
@@ -200,23 +193,23 @@ impl<P: Port> Loader<P> {
 
     /// Pads to 4 bytes; for the ROM, also moves the start down to a sector boundary (it can
     /// only erase whole sectors), filling the gap with 0xFF.
-    /// How far to start a write below `at` so it begins on a 64 KiB erase-block boundary: a run
-    /// that covers the rest of its first block, after a gap of at most 32 KiB that reads blank
-    /// (MD5 of 0xFF). The chip then erases that block in one go (typically 150 ms) instead of
-    /// sector by sector (15 × 45 ms for MicroPython's ESP32 image at 0x1000), while the 0xFF
-    /// padding, deflated to a few bytes, leaves the gap as it was. 0: write from `at`.
-    async fn blank_lead(&mut self, at: u32, len: usize) -> Result<u32> {
+    /// Before a run that starts just inside a 64 KiB erase block and covers the rest of it,
+    /// erases that whole block at once when the gap before the run reads blank (MD5 of 0xFF).
+    /// The stub would otherwise skip the blank first sector and erase the other 15 one by one
+    /// (esp-flasher-stub erases a block only from a block-aligned address), 15 × 45 ms that
+    /// outrun the wire at the start of MicroPython's ESP32 image (0x1000); one block erase
+    /// takes about 150 ms. The gap is blank before and after, so nothing else changes.
+    async fn erase_head_block(&mut self, at: u32, len: usize) -> Result<()> {
         let gap = at % ERASE_BLOCK;
-        if gap == 0 || gap > ERASE_BLOCK / 2 || (len as u32) < ERASE_BLOCK - gap || !self.can_hash()
-        {
-            return Ok(0);
+        let covers_rest = len as u64 >= (ERASE_BLOCK - gap) as u64;
+        if self.responder != Responder::Stub || gap == 0 || gap > ERASE_BLOCK / 4 || !covers_rest {
+            return Ok(());
         }
         let blank: [u8; 16] = Md5::digest(vec![0xFFu8; gap as usize]).into();
-        Ok(if self.flash_md5(at - gap, gap).await? == blank {
-            gap
-        } else {
-            0
-        })
+        if self.flash_md5(at - gap, gap).await? == blank {
+            self.erase_region(at - gap, ERASE_BLOCK).await?;
+        }
+        Ok(())
     }
 
     fn pad_region(&self, region: &Region<'_>) -> (u32, Vec<u8>) {

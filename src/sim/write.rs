@@ -27,8 +27,46 @@ pub enum WriteError {
 enum Erase {
     /// Already erased at BEGIN (ROM).
     Done,
-    /// Erase as data arrives, skipping sectors that are already blank (stub).
-    Lazy { erased_until: usize },
+    /// Erase as data arrives, the way esp-flasher-stub (1.1 and later) does (stub).
+    Ahead(EraseAhead),
+}
+
+/// esp-flasher-stub's erase of a write region (its `s_conditional_erase_next` with
+/// esp-stub-lib's `start_next_erase`): until the first sector holding data, each sector is
+/// read and skipped if blank; from then on everything left is erased, a 64 KiB block where the
+/// address is block-aligned and a whole block of the region remains, else a 4 KiB sector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct EraseAhead {
+    next: usize,
+    end: usize,
+    dirty_seen: bool,
+}
+
+impl EraseAhead {
+    /// Erases until `until` is covered; returns the chip's time.
+    fn cover(&mut self, flash: &mut NorFlash, timing: &Timing, until: usize) -> Duration {
+        let mut took = Duration::ZERO;
+        while self.next < until.min(self.end) {
+            if !self.dirty_seen {
+                took += timing.read(SECTOR);
+                if flash.is_blank(self.next, SECTOR) {
+                    self.next += SECTOR;
+                    continue;
+                }
+                self.dirty_seen = true;
+            }
+            let block = self.next % BLOCK == 0 && self.end - self.next >= BLOCK;
+            let step = if block { BLOCK } else { SECTOR };
+            flash.erase(self.next, step);
+            took += if block {
+                timing.block_erase
+            } else {
+                timing.sector_erase
+            };
+            self.next += step;
+        }
+        took
+    }
 }
 
 /// One FLASH_BEGIN / FLASH_DEFL_BEGIN session.
@@ -66,9 +104,11 @@ impl WriteSession {
             took = erase_range(flash, timing, offset, erase_size as usize);
             Erase::Done
         } else {
-            Erase::Lazy {
-                erased_until: offset / SECTOR * SECTOR,
-            }
+            Erase::Ahead(EraseAhead {
+                next: offset / SECTOR * SECTOR,
+                end: ((offset + size as usize).div_ceil(SECTOR) * SECTOR).min(flash.size()),
+                dirty_seen: false,
+            })
         };
         let session = WriteSession {
             inflater: deflate.then(|| InflateState::new_boxed(DataFormat::Zlib)),
@@ -120,12 +160,8 @@ impl WriteSession {
             return Err(WriteError::OutOfRange);
         }
         let mut took = Duration::ZERO;
-        if let Erase::Lazy { erased_until } = &mut self.erase {
-            let want = (self.ptr + data.len()).div_ceil(SECTOR) * SECTOR;
-            if want > *erased_until {
-                took += erase_dirty(flash, timing, *erased_until, want - *erased_until, self.end);
-                *erased_until = want;
-            }
+        if let Erase::Ahead(ahead) = &mut self.erase {
+            took += ahead.cover(flash, timing, self.ptr + data.len());
         }
         flash.program(self.ptr, data);
         took += timing.program(data.len());
@@ -176,36 +212,6 @@ pub fn erase_range(flash: &mut NorFlash, timing: &Timing, addr: usize, len: usiz
             took += timing.sector_erase;
             at += SECTOR;
         }
-    }
-    took
-}
-
-/// The stub's lazy erase: like [`erase_range`] but skipping regions that are already blank,
-/// and using a block erase only when the whole block lies inside the write (`limit`).
-fn erase_dirty(
-    flash: &mut NorFlash,
-    timing: &Timing,
-    addr: usize,
-    len: usize,
-    limit: usize,
-) -> Duration {
-    let mut at = addr;
-    let end = (addr + len).min(flash.size());
-    let mut took = Duration::ZERO;
-    while at < end {
-        let whole_block =
-            at % BLOCK == 0 && at + BLOCK <= limit.max(end) && at + BLOCK <= flash.size();
-        let step = if whole_block { BLOCK } else { SECTOR };
-        took += timing.read(step);
-        if !flash.is_blank(at, step) {
-            flash.erase(at, step);
-            took += if whole_block {
-                timing.block_erase
-            } else {
-                timing.sector_erase
-            };
-        }
-        at += step;
     }
     took
 }
