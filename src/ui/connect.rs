@@ -99,7 +99,7 @@ async fn prepare_open_board(usb: String, state: AppState) {
 
 /// Opens `choice` and prepares the board.
 fn start(choice: PortChoice, state: AppState) {
-    super::repl::console_on(false);
+    super::micropython::console_on(false);
     state.link.set(Link::Choosing);
     state.say(match choice {
         PortChoice::Serial => "Choose your board's port in the browser's list…",

@@ -155,7 +155,7 @@ fn failure(err: &Error) -> (String, bool) {
 #[component]
 pub fn FlashPanel(
     firmware: RwSignal<Option<Firmware>>,
-    check: RwSignal<super::repl::Check>,
+    check: RwSignal<super::state::Check>,
 ) -> impl IntoView {
     let state = expect_context::<AppState>();
     let erase_all = RwSignal::new(true);
@@ -195,7 +195,7 @@ pub fn FlashPanel(
             .await;
             if verified {
                 // The hello check, by itself: the board was just reset into the new firmware.
-                super::repl::check_board(state, check, false).await;
+                super::micropython::check_board().await;
             }
         });
     };
@@ -203,7 +203,7 @@ pub fn FlashPanel(
     view! {
         <section class="card flash" aria-labelledby="flash-title">
             <h2 id="flash-title">"3. Flash"</h2>
-            <Show when=move || matches!(check.get(), super::repl::Check::Works { .. })>
+            <Show when=move || matches!(check.get(), super::state::Check::Works { .. })>
                 <p class="hint tip">"This board runs MicroPython. Erasing removes its files: press \"Back up files\" in step 4 first, and \"Put files back\" after flashing."</p>
             </Show>
             <label class="check">
@@ -269,7 +269,7 @@ async fn flash_parts(
         erase_all,
         reset_after: true,
     };
-    super::repl::console_on(false);
+    super::micropython::console_on(false);
     state.link.set(Link::Busy(card.clone()));
     progress.set(Some(Progress {
         percent: 0.0,

@@ -6,8 +6,9 @@ mod connect;
 mod firmware;
 mod flash;
 mod intro;
+mod micropython;
 mod plan;
-pub(crate) mod repl;
+pub mod repl;
 pub mod session;
 mod state;
 
@@ -28,7 +29,7 @@ fn App() -> impl IntoView {
     let state = AppState::new();
     provide_context(state);
     let firmware = RwSignal::new(None);
-    let check = RwSignal::new(repl::Check::NotChecked);
+    let check = RwSignal::new(state::Check::NotChecked);
     let supported = serial_supported();
     let notice = state.notice;
     view! {
@@ -45,7 +46,7 @@ fn App() -> impl IntoView {
             <connect::ConnectPanel/>
             <firmware::FirmwarePanel firmware/>
             <flash::FlashPanel firmware check/>
-            <repl::ReplPanel check/>
+            <micropython::MicroPythonCard check/>
         </main>
         <footer>
             <p>"webflash speaks Espressif's serial bootloader protocol over Web Serial. Your files never leave this computer."</p>

@@ -128,18 +128,30 @@ pub fn cancel() {
 /// Lends the board to `op` for its duration, waiting up to a few seconds for a running
 /// operation (such as the terminal's short reads) to hand it back.
 pub async fn lease<T>(op: impl AsyncFnOnce(&mut Board) -> T) -> Result<T, PortError> {
-    for _ in 0..300 {
+    let mut board = checkout(true).await?;
+    let result = op(&mut board).await;
+    checkin(board).await;
+    Ok(result)
+}
+
+/// Like [`lease`], but gives up at once if the board is busy.
+pub async fn try_lease<T>(op: impl AsyncFnOnce(&mut Board) -> T) -> Result<T, PortError> {
+    let mut board = checkout(false).await?;
+    let result = op(&mut board).await;
+    checkin(board).await;
+    Ok(result)
+}
+
+/// Takes the board out of the slot for an operation; every checkout must be followed by a
+/// [`checkin`]. With `wait`, waits up to a few seconds for a running operation to end.
+pub async fn checkout(wait: bool) -> Result<Board, PortError> {
+    for _ in 0..if wait { 300 } else { 0 } {
         if !SLOT.with(|s| s.borrow().leased) {
             break;
         }
         crate::web::time::sleep(std::time::Duration::from_millis(10)).await;
     }
-    try_lease(op).await
-}
-
-/// Like [`lease`], but gives up at once if the board is busy.
-pub async fn try_lease<T>(op: impl AsyncFnOnce(&mut Board) -> T) -> Result<T, PortError> {
-    let mut board = SLOT.with(|s| {
+    let board = SLOT.with(|s| {
         let mut s = s.borrow_mut();
         match s.board.take() {
             Some(board) => {
@@ -154,7 +166,11 @@ pub async fn try_lease<T>(op: impl AsyncFnOnce(&mut Board) -> T) -> Result<T, Po
         }
     })?;
     board.loader.cancel_token().reset();
-    let result = op(&mut board).await;
+    Ok(board)
+}
+
+/// Hands the board back; closes it if a Disconnect came meanwhile or the device was lost.
+pub async fn checkin(board: Board) {
     let close = SLOT.with(|s| {
         let mut s = s.borrow_mut();
         s.leased = false;
@@ -170,7 +186,6 @@ pub async fn try_lease<T>(op: impl AsyncFnOnce(&mut Board) -> T) -> Result<T, Po
     if let Some(board) = close {
         board.loader.into_port().close().await;
     }
-    Ok(result)
 }
 
 /// Fetches the flasher stub for `chip` from the page's `stubs/` folder.

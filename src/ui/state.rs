@@ -31,6 +31,15 @@ pub enum Link {
     Busy(BoardCard),
 }
 
+/// What the MicroPython check found (shown by the flash and MicroPython cards).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Check {
+    NotChecked,
+    Checking,
+    Works { text: String },
+    Problem(String),
+}
+
 /// What the device card shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BoardCard {

@@ -2,18 +2,10 @@
 // (`webflash-demo`), fetched the first time someone presses "Demo board"; this object has the
 // shape of a `SerialPort`, so the page talks to it through the same code as a USB board.
 
-let demoModule;
-
-function loadDemo() {
-  demoModule ??= import(new URL('webflash-demo.js', document.baseURI).href).then(async (m) => {
-    await m.default();
-    return m;
-  });
-  return demoModule;
-}
+import { loadModule } from './modules.js';
 
 export async function openDemoPort(chip) {
-  const m = await loadDemo();
+  const m = await loadModule('webflash-demo');
   return new DemoPort(new m.DemoBoard(chip));
 }
 

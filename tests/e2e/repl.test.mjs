@@ -19,11 +19,12 @@ after(async () => {
 });
 
 /// A page connected to a MicroPython board (not in download mode: Connect gives coaching).
-async function micropythonPage(name) {
+async function micropythonPage(name, beforeConnect = async () => {}) {
   devices[name] = new WasmBoard();
   const page = await openApp(browser.context, server.url, {
     ports: [{ usbVendorId: 0x10c4, usbProductId: 0xea60, url: server.wsUrl(name) }],
   });
+  await beforeConnect(page);
   await page.getByRole("button", { name: "Connect" }).click();
   await page.getByRole("button", { name: "Try again" }).waitFor({ timeout: 30000 });
   return page;
@@ -36,9 +37,20 @@ async function checkBoard(page) {
   return field.innerText();
 }
 
+/// Paths the page has downloaded so far.
+const fetched = (page) => page.evaluate(() => performance.getEntriesByType("resource").map((e) => new URL(e.name).pathname));
+
 test("hello check: the official MicroPython REPL answers print('hello')", async () => {
-  const page = await micropythonPage("hello");
+  const page = await micropythonPage("hello", async (page) => {
+    // Flashing does not need the MicroPython card or the terminal: they come after Connect.
+    const early = await fetched(page);
+    assert.ok(early.some((p) => /webflash-app-.*_bg\.wasm$/.test(p)), early.join(" "));
+    assert.deepEqual(early.filter((p) => /webflash-repl|xterm/.test(p)), []);
+  });
   const text = await checkBoard(page);
+  const later = await fetched(page);
+  assert.ok(later.some((p) => p.endsWith("webflash-repl_bg.wasm")), later.join(" "));
+  assert.ok(later.some((p) => p.endsWith("xterm.js")), later.join(" "));
   assert.match(text, /MicroPython v1\.27\.0 on JS works: it answered print\('hello'\) with hello/);
   // The terminal shows the board's prompt and takes keystrokes.
   await page.locator(".term-box").click();

@@ -1,4 +1,10 @@
 //! Step 4: MicroPython on the same port — the hello check, a terminal, and the board's files.
+//!
+//! Built into its own wasm module (`webflash-repl`, see `src/bin/repl`), which the page loads
+//! once a board is connected: flashing does not need it. The page lends the board through
+//! [`Host`]; `ui::micropython` is the page's side.
+
+mod host;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -9,23 +15,83 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 
-use super::session::{self, Board};
-use super::state::{AppState, Link};
-use crate::port::{Port, Signals};
+pub use host::{Host, HostPort};
+
+use super::state::Check;
+use crate::port::{Port, PortError};
 use crate::repl::files::Entry;
 use crate::repl::{BootProblem, Repl};
 use crate::web::term::{self, Term};
 
-/// What the MicroPython card says about the board.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Check {
-    NotChecked,
-    Checking,
-    Works { text: String },
-    Problem(String),
+/// The status line of the page, as the card uses it.
+#[derive(Clone, Copy)]
+struct Page;
+
+impl Page {
+    fn say(&self, text: impl Into<String>) {
+        with_host(|h| h.say(&text.into()));
+    }
+    fn warn(&self, text: impl Into<String>) {
+        with_host(|h| h.warn(&text.into()));
+    }
+}
+
+/// Whether the page has a board, and whether something else (flashing) is using it.
+#[derive(Clone, Copy)]
+struct PortState {
+    open: RwSignal<bool>,
+    busy: RwSignal<bool>,
+}
+
+fn with_host<T>(f: impl FnOnce(&Host) -> T) -> Option<T> {
+    HOST.with(|h| h.borrow().as_ref().map(f))
+}
+
+/// Borrows the board from the page for `op`.
+async fn with_port<T>(
+    wait: bool,
+    op: impl AsyncFnOnce(&mut HostPort) -> T,
+) -> Result<T, PortError> {
+    let host = with_host(Host::clone).ok_or(PortError::Closed)?;
+    let mut port = host.borrow(wait).await?;
+    let out = op(&mut port).await;
+    host.release().await;
+    Ok(out)
+}
+
+/// Mounts the card into `parent`, talking to the page through `host`.
+pub fn mount(parent: web_sys::HtmlElement, host: Host) {
+    HOST.with(|h| *h.borrow_mut() = Some(host));
+    leptos::mount::mount_to(parent, || {
+        let port = PortState {
+            open: RwSignal::new(false),
+            busy: RwSignal::new(false),
+        };
+        let check = RwSignal::new(Check::NotChecked);
+        SIGNALS.with(|s| s.set(Some((port, check))));
+        view! { <ReplPanel port check/> }
+    })
+    .forget();
+}
+
+/// The page tells the card whether a board is connected and whether it is busy.
+pub fn set_port(open: bool, busy: bool) {
+    if let Some((port, _)) = SIGNALS.with(|s| s.get()) {
+        port.open.set(open);
+        port.busy.set(busy);
+    }
+}
+
+/// Runs the board check (see [`check_board`]) from the page, e.g. after a verified flash.
+pub async fn check_from_page(reset: bool) {
+    if let Some((_, check)) = SIGNALS.with(|s| s.get()) {
+        check_board(check, reset).await;
+    }
 }
 
 thread_local! {
+    static HOST: RefCell<Option<Host>> = const { RefCell::new(None) };
+    static SIGNALS: std::cell::Cell<Option<(PortState, RwSignal<Check>)>> = const { std::cell::Cell::new(None) };
     /// Keystrokes waiting to go to the board, and the terminal they came from.
     static CONSOLE: RefCell<(Vec<u8>, Option<Rc<Term>>)> = const { RefCell::new((Vec::new(), None)) };
     /// The last backup taken in this page, so it can be put back after flashing.
@@ -41,7 +107,7 @@ pub fn console_on(on: bool) {
 }
 
 /// Writes an archive's files back to the board.
-async fn restore(state: AppState, archive: Vec<u8>, files: RwSignal<Vec<Entry>>) {
+async fn restore(state: Page, archive: Vec<u8>, files: RwSignal<Vec<Entry>>) {
     state.say("Putting the files back on the board…");
     let done = with_repl(state, async move |r| {
         let n = r
@@ -69,16 +135,15 @@ fn term_write(bytes: &[u8]) {
 
 /// Resets the board into its firmware (or just listens, if `reset` is false), waits for the
 /// MicroPython banner, interrupting a running main.py, and runs `print('hello')`.
-pub async fn check_board(state: AppState, check: RwSignal<Check>, reset: bool) {
+async fn check_board(check: RwSignal<Check>, reset: bool) {
+    let state = Page;
     check.set(Check::Checking);
-    let result = session::lease(async move |board: &mut Board| {
-        let wiring = board.wiring;
+    let result = with_port(true, async move |port: &mut HostPort| {
         if reset {
-            board.loader.hard_reset(wiring).await.map_err(|e| e.to_string())?;
-            board.prepared = None;
+            port.hard_reset().await.map_err(|e| e.to_string())?;
         }
-        board.loader.port_mut().set_baud(session::DEFAULT_BAUD).await.map_err(|e| e.to_string())?;
-        let mut repl = Repl::new(board.loader.port_mut());
+        port.set_baud(115_200).await.map_err(|e| e.to_string())?;
+        let mut repl = Repl::new(port);
         let boot = repl.watch_boot(Duration::from_secs(6)).await.map_err(|e| e.to_string())?;
         let banner = boot.map_err(|problem| problem.to_string())?;
         let damaged = BootProblem::classify(&repl.boot_log) == BootProblem::CorruptFilesystem;
@@ -96,35 +161,36 @@ pub async fn check_board(state: AppState, check: RwSignal<Check>, reset: bool) {
     })
     .await;
     console_on(true);
-    match result {
+    let outcome = match result {
         Ok(Ok(text)) => {
             state.say(text.clone());
-            check.set(Check::Works { text });
+            Check::Works { text }
         }
         Ok(Err(problem)) => {
             state.warn(problem.clone());
-            check.set(Check::Problem(problem));
+            Check::Problem(problem)
         }
-        Err(e) => check.set(Check::Problem(e.to_string())),
-    }
+        Err(e) => Check::Problem(e.to_string()),
+    };
+    match &outcome {
+        Check::Works { text } => with_host(|h| h.checked(true, text)),
+        Check::Problem(p) => with_host(|h| h.checked(false, p)),
+        _ => None,
+    };
+    check.set(outcome);
 }
 
 /// Moves bytes between the terminal and the board whenever nothing else uses the port.
-fn start_console(link: RwSignal<Link>) {
+fn start_console(port: PortState) {
     spawn_local(async move {
         loop {
             crate::web::time::sleep(Duration::from_millis(40)).await;
-            let idle =
-                !CONSOLE_ON.with(|c| c.get()) || matches!(link.get_untracked(), Link::Busy(_));
-            if idle
-                || link.get_untracked().usb().is_none()
-                || CONSOLE.with(|c| c.borrow().1.is_none())
-            {
+            let idle = !CONSOLE_ON.with(|c| c.get()) || port.busy.get_untracked();
+            if idle || !port.open.get_untracked() || CONSOLE.with(|c| c.borrow().1.is_none()) {
                 continue;
             }
             let input = CONSOLE.with(|c| std::mem::take(&mut c.borrow_mut().0));
-            let got = session::try_lease(async move |board: &mut Board| {
-                let port = board.loader.port_mut();
+            let got = with_port(false, async move |port: &mut HostPort| {
                 if !input.is_empty() {
                     port.write(&input).await?;
                 }
@@ -145,11 +211,11 @@ fn start_console(link: RwSignal<Link>) {
 
 /// Runs a REPL operation on the board, showing errors in the status line.
 async fn with_repl<T: 'static>(
-    state: AppState,
-    op: impl AsyncFnOnce(&mut Repl<&mut crate::web::WebSerialPort>) -> crate::repl::Result<T>,
+    state: Page,
+    op: impl AsyncFnOnce(&mut Repl<&mut HostPort>) -> crate::repl::Result<T>,
 ) -> Option<T> {
-    let result = session::lease(async move |board: &mut Board| {
-        let mut repl = Repl::new(board.loader.port_mut());
+    let result = with_port(true, async move |port: &mut HostPort| {
+        let mut repl = Repl::new(port);
         let out = op(&mut repl).await;
         let _ = repl.exit_raw().await;
         out
@@ -191,17 +257,16 @@ fn download(name: &str, data: &[u8]) {
 
 /// The MicroPython card.
 #[component]
-pub fn ReplPanel(check: RwSignal<Check>) -> impl IntoView {
-    let state = expect_context::<AppState>();
-    let link = state.link;
+fn ReplPanel(port: PortState, check: RwSignal<Check>) -> impl IntoView {
+    let state = Page;
     let files = RwSignal::new(Vec::<Entry>::new());
     let term_box = NodeRef::<html::Div>::new();
-    let open = move || link.get().usb().is_some() && !matches!(link.get(), Link::Busy(_));
+    let open = move || port.open.get() && !port.busy.get();
 
     // The terminal's script arrives once a board is connected; flashing does not wait for it.
     let term_loaded = RwSignal::new(false);
     Effect::new(move |requested: Option<bool>| {
-        let wanted = requested.unwrap_or(false) || link.get().usb().is_some();
+        let wanted = requested.unwrap_or(false) || port.open.get();
         if wanted && requested != Some(true) {
             spawn_local(async move {
                 if term::load().await {
@@ -230,7 +295,7 @@ pub fn ReplPanel(check: RwSignal<Check>) -> impl IntoView {
                 }
                 on_resize.forget();
                 CONSOLE.with(|c| c.borrow_mut().1 = Some(t));
-                start_console(link);
+                start_console(port);
             }
         }
     });
@@ -247,26 +312,10 @@ pub fn ReplPanel(check: RwSignal<Check>) -> impl IntoView {
     };
     let hard_reset = move |_| {
         spawn_local(async move {
-            let _ = session::lease(async move |board: &mut Board| {
-                let port = board.loader.port_mut();
-                // The loader may have left the link fast; MicroPython talks at 115200.
-                let _ = port.set_baud(session::DEFAULT_BAUD).await;
-                let _ = port
-                    .set_signals(Signals {
-                        dtr: false,
-                        rts: true,
-                    })
-                    .await;
-                port.sleep(Duration::from_millis(100)).await;
-                let _ = port
-                    .set_signals(Signals {
-                        dtr: false,
-                        rts: false,
-                    })
-                    .await;
-                board.prepared = None;
-            })
-            .await;
+            let reset = with_port(true, async |port: &mut HostPort| port.hard_reset().await).await;
+            if let Err(e) | Ok(Err(e)) = reset {
+                state.warn(e.to_string());
+            }
         })
     };
     let upload = move |file: web_sys::File| {
@@ -387,7 +436,7 @@ pub fn ReplPanel(check: RwSignal<Check>) -> impl IntoView {
             <h2 id="repl-title">"4. MicroPython"</h2>
             <p class="hint">"After flashing, webflash restarts the board and checks that MicroPython answers. The terminal below is the board's REPL."</p>
             <div class="row">
-                <button class="primary" disabled=move || !open() on:click=move |_| { spawn_local(check_board(state, check, true)); }>"Check board"</button>
+                <button class="primary" disabled=move || !open() on:click=move |_| { spawn_local(check_board(check, true)); }>"Check board"</button>
                 <button class="secondary" disabled=move || !open() on:click=move |_| send(b"\x03")>"Interrupt"</button>
                 <button class="secondary" disabled=move || !open() on:click=move |_| send(b"\x04")>"Soft reset"</button>
                 <button class="secondary" disabled=move || !open() on:click=hard_reset>"Hard reset"</button>
