@@ -7,7 +7,7 @@
 use std::cell::RefCell;
 use std::time::Duration;
 
-use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
+use js_sys::{Object, Promise, Reflect, Uint8Array};
 use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -18,6 +18,7 @@ use wasm_bindgen_futures::{future_to_promise, JsFuture};
 use super::session::{self, Board, DEFAULT_BAUD};
 use super::state::{AppState, Check, Link};
 use crate::port::{Port, PortError, Signals};
+use crate::web::js::call;
 use crate::web::modules;
 
 thread_local! {
@@ -116,12 +117,6 @@ pub fn console_on(on: bool) {
 
 fn with_module<T>(f: impl FnOnce(&JsValue) -> T) -> Option<T> {
     MODULE.with(|m| m.borrow().as_ref().map(f))
-}
-
-fn call(target: &JsValue, name: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
-    let f: Function = Reflect::get(target, &name.into())?.dyn_into()?;
-    let args: js_sys::Array = args.iter().collect();
-    f.apply(target, &args)
 }
 
 /// A JS error the card can turn back into a [`PortError`].

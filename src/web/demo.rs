@@ -19,11 +19,5 @@ pub async fn demo_port(chip: Chip) -> Result<SerialPort, OpenError> {
     open_demo_port(chip.spec().id)
         .await
         .map(JsCast::unchecked_into)
-        .map_err(|e| {
-            let why = js_sys::Reflect::get(&e, &"message".into())
-                .ok()
-                .and_then(|m| m.as_string())
-                .unwrap_or_else(|| format!("{e:?}"));
-            OpenError::DemoUnavailable(why)
-        })
+        .map_err(|e| OpenError::DemoUnavailable(super::js::error_message(&e)))
 }

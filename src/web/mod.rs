@@ -2,6 +2,7 @@
 
 pub mod demo;
 pub mod fetch;
+pub mod js;
 pub mod modules;
 mod serial;
 pub mod term;

@@ -11,10 +11,7 @@ extern "C" {
 
 /// The module's exports (its JS namespace), once it is downloaded and initialised.
 pub async fn load(name: &str) -> Result<JsValue, String> {
-    load_module(name).await.map_err(|e| {
-        js_sys::Reflect::get(&e, &"message".into())
-            .ok()
-            .and_then(|m| m.as_string())
-            .unwrap_or_else(|| format!("{e:?}"))
-    })
+    load_module(name)
+        .await
+        .map_err(|e| super::js::error_message(&e))
 }

@@ -5,13 +5,13 @@
 
 use std::time::Duration;
 
-use js_sys::{Function, Promise, Reflect, Uint8Array};
+use js_sys::{Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::port::{Port, PortError, Signals};
-use crate::web::time;
+use crate::web::{js, time};
 
 /// The hosting page.
 #[derive(Clone)]
@@ -23,9 +23,7 @@ impl Host {
     }
 
     fn call(&self, name: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
-        let f: Function = Reflect::get(&self.0, &name.into())?.dyn_into()?;
-        let args: js_sys::Array = args.iter().collect();
-        f.apply(&self.0, &args)
+        js::call(&self.0, name, args)
     }
 
     async fn call_async(&self, name: &str, args: &[JsValue]) -> Result<JsValue, PortError> {
@@ -75,12 +73,7 @@ fn port_error(err: JsValue) -> PortError {
     match kind.as_deref() {
         Some("disconnected") => PortError::Disconnected,
         Some("closed") => PortError::Closed,
-        _ => PortError::Other(
-            Reflect::get(&err, &"message".into())
-                .ok()
-                .and_then(|m| m.as_string())
-                .unwrap_or_else(|| format!("{err:?}")),
-        ),
+        _ => PortError::Other(js::error_message(&err)),
     }
 }
 
