@@ -166,6 +166,24 @@ test("Cancel mid-write says what state the flash is in; flashing again succeeds"
   await b.sim.stop();
 });
 
+test("when the MicroPython card or the demo board cannot be downloaded, flashing still works", async () => {
+  const b = await board("esp32");
+  await b.page.route("**/webflash-repl*", (route) => route.abort());
+  await b.page.route("**/webflash-demo*", (route) => route.abort());
+  await b.page.getByRole("button", { name: "Demo board" }).click();
+  await b.page.getByRole("status").filter({ hasText: /demo board could not be loaded/ }).waitFor({ timeout: 10000 });
+  await connect(b.page);
+  await b.page.getByText(/terminal and file tools could not be loaded/).waitFor({ timeout: 10000 });
+  const image = espImage("esp32", 40_000);
+  await b.page.getByLabel("Firmware file").setInputFiles({ name: "fw.bin", mimeType: "application/octet-stream", buffer: image });
+  await b.page.getByLabel("Erase all flash first").uncheck();
+  assert.match(await flashAndWait(b.page), /Firmware verified/);
+  await flashHolds(b, BOOT_OFFSET.esp32, image);
+  assert.deepEqual(b.page.errors, []);
+  await b.page.close();
+  await b.sim.stop();
+});
+
 test("refusals explain the problem and leave the flash untouched", async () => {
   const before = Buffer.alloc(4 << 20, 0xff);
   before.fill(0x5a, 0, 0x20000);
