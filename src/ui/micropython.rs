@@ -52,7 +52,7 @@ pub fn MicroPythonCard(check: RwSignal<Check>) -> impl IntoView {
         };
         status.set(Status::Loading);
         spawn_local(async move {
-            match modules::load("webflash-repl").await {
+            match modules::load("repl", "webflash-repl").await {
                 Ok(module) => {
                     let bridge = bridge(state, check);
                     let parent: web_sys::HtmlElement = parent.unchecked_into();

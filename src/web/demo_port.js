@@ -5,7 +5,7 @@
 import { loadModule } from './modules.js';
 
 export async function openDemoPort(chip) {
-  const m = await loadModule('webflash-demo');
+  const m = await loadModule('demo', 'webflash-demo');
   return new DemoPort(new m.DemoBoard(chip));
 }
 

@@ -1,10 +1,10 @@
-// Loads one of the page's optional wasm modules (built beside the app by Trunk, see
+// Loads one of the page's optional wasm modules (built by Trunk into its own folder, see
 // index.html) the first time it is needed, relative to the page so a copy in a sub-folder works.
 const loaded = new Map();
 
-export function loadModule(name) {
+export function loadModule(folder, name) {
   if (!loaded.has(name)) {
-    const url = new URL(`${name}.js`, document.baseURI).href;
+    const url = new URL(`${folder}/${name}.js`, document.baseURI).href;
     const promise = import(url).then(async (m) => {
       await m.default();
       return m;

@@ -6,12 +6,13 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen(module = "/src/web/modules.js")]
 extern "C" {
     #[wasm_bindgen(js_name = loadModule, catch)]
-    async fn load_module(name: &str) -> Result<JsValue, JsValue>;
+    async fn load_module(folder: &str, name: &str) -> Result<JsValue, JsValue>;
 }
 
-/// The module's exports (its JS namespace), once it is downloaded and initialised.
-pub async fn load(name: &str) -> Result<JsValue, String> {
-    load_module(name)
+/// The exports (JS namespace) of module `name` in `folder` of the page, once it is downloaded
+/// and initialised.
+pub async fn load(folder: &str, name: &str) -> Result<JsValue, String> {
+    load_module(folder, name)
         .await
         .map_err(|e| super::js::error_message(&e))
 }

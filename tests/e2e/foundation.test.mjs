@@ -3,7 +3,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
-import { FakeDevice, startServer, launchBrowser, openApp, screenshot, patternBytes } from "./harness.mjs";
+import { FakeDevice, startServer, launchBrowser, openApp, screenshot, patternBytes, dist } from "./harness.mjs";
 
 let server, browser;
 const devices = {};
@@ -195,4 +195,18 @@ test("without Web Serial the page says so and names the browsers that work", asy
   await page.setViewportSize({ width: 390, height: 844 });
   await screenshot(page, "unsupported-phone");
   await page.close();
+});
+
+test("every subresource integrity hash in the built page matches its file", async () => {
+  // Trunk builds the app and the optional modules at once; a hash taken while another build
+  // rewrote a shared file would make the browser refuse the page.
+  const fs = await import("node:fs");
+  const path = await import("node:path");
+  const html = fs.readFileSync(path.join(dist, "index.html"), "utf8");
+  const refs = [...html.matchAll(/href="([^"]+)"[^>]*integrity="sha384-([^"]+)"/g)];
+  assert.ok(refs.length >= 3, `found ${refs.length} hashed references`);
+  for (const [, href, want] of refs) {
+    const file = fs.readFileSync(path.join(dist, href));
+    assert.equal(crypto.createHash("sha384").update(file).digest("base64"), want, href);
+  }
 });

@@ -125,13 +125,13 @@ pub fn measure(dist: &Path) -> Result<PageWeight, String> {
             .collect()
     };
     let micropython = present(&[
-        "webflash-repl.js",
-        "webflash-repl_bg.wasm",
+        "repl/webflash-repl.js",
+        "repl/webflash-repl_bg.wasm",
         "xterm.js",
         "xterm.css",
         "addon-fit.js",
     ]);
-    let demo = present(&["webflash-demo.js", "webflash-demo_bg.wasm"]);
+    let demo = present(&["demo/webflash-demo.js", "demo/webflash-demo_bg.wasm"]);
     let stubs: Vec<Asset> = files(&dist.join("stubs"))?
         .iter()
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
