@@ -62,6 +62,17 @@ pub struct Outcome {
     pub after: After,
 }
 
+impl Outcome {
+    /// One reply after `work` of the chip's time, then waiting for the next command.
+    fn reply(frame: Vec<u8>, work: Duration) -> Outcome {
+        Outcome {
+            frames: vec![frame],
+            work,
+            after: After::Stay,
+        }
+    }
+}
+
 /// The loader's state between commands.
 pub struct SimLoader {
     spec: &'static ChipSpec,
@@ -138,11 +149,7 @@ impl SimLoader {
     fn invalid(&mut self, req_op: u8) -> Outcome {
         if self.stub {
             let frame = self.reply(req_op, 0, &[], Err(code::STUB_INVALID));
-            return Outcome {
-                frames: vec![frame],
-                work: Duration::ZERO,
-                after: After::Stay,
-            };
+            return Outcome::reply(frame, Duration::ZERO);
         }
         let (op, value) = (self.last_op, self.last_value);
         let times = if self.last_was_sync { 8 } else { 1 };
@@ -178,11 +185,7 @@ impl SimLoader {
     ) -> Outcome {
         let rom = !self.stub;
         let spec = self.spec;
-        let one = |frame| Outcome {
-            frames: vec![frame],
-            work: Duration::ZERO,
-            after: After::Stay,
-        };
+        let one = |frame| Outcome::reply(frame, Duration::ZERO);
         if req.direction != 0 {
             return self.invalid(req.opcode);
         }
