@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{board, firmware_like, stub_for};
+use common::{board, firmware_like};
 use webflash::loader::{Error, Loader, Region, SyncFailure, WriteOptions, WriteReport};
 use webflash::port::PortError;
 use webflash::protocol::chip::Chip;
@@ -20,7 +20,7 @@ fn ready(chip: Chip, stub: bool) -> (Loader<SimPort>, u64) {
         l.connect(Some(ResetWiring::UartBridge), 7).await.unwrap();
         l.detect().await.unwrap();
         if stub {
-            l.run_stub(&stub_for(chip), false).await.unwrap();
+            l.run_stub(&common::stub(chip), false).await.unwrap();
         }
         l.set_flash_size(4 << 20).await.unwrap();
         let sent = l.port().tx_log.len() as u64;

@@ -2,9 +2,10 @@
 
 mod common;
 
-use common::{firmware_like, stub_for};
+use common::{firmware_like, stub};
 use webflash::loader::{Baud, FlashJob, Loader};
 use webflash::protocol::chip::Chip;
+use webflash::sim::micropython::micropython_image;
 use webflash::sim::{block_on, Device, DeviceConfig, SimPort};
 use webflash::usb::ResetWiring;
 
@@ -14,11 +15,12 @@ fn loader(chip: Chip, max_baud: u32) -> Loader<SimPort> {
     Loader::new(SimPort::new(Device::new(config)))
 }
 
-/// An image that the simulated ROM will boot (magic byte at the bootloader offset).
-fn bootable(len: usize) -> Vec<u8> {
-    let mut image = firmware_like(len, 21);
-    image[0] = 0xE9;
-    image
+/// Firmware the simulated chip boots: MicroPython's parts (bootloader, partition table, app).
+fn bootable(chip: Chip) -> Vec<(u32, Vec<u8>)> {
+    micropython_image(chip.spec())
+        .into_iter()
+        .map(|(at, bytes)| (at as u32, bytes))
+        .collect()
 }
 
 #[test]
@@ -26,24 +28,26 @@ fn prepare_then_flash_verifies_and_boots_the_new_firmware() {
     for chip in [Chip::Esp32, Chip::Esp32C3, Chip::Esp32S3, Chip::Esp8266] {
         block_on(async {
             let mut l = loader(chip, 3_000_000);
-            let stub = stub_for(chip);
+            let stub = stub(chip);
             let ready = l
                 .prepare(Some(ResetWiring::UartBridge), Some(&stub))
                 .await
                 .unwrap();
             assert_eq!(ready.info.chip, chip);
             assert!(ready.stub);
-            let image = bootable(100_000);
-            let offset = chip.spec().bootloader_offset;
+            let parts = bootable(chip);
             let job = FlashJob {
                 baud: Baud::Auto { max: 921_600 },
                 erase_all: true,
                 reset_after: true,
             };
-            let regions = [webflash::loader::Region {
-                offset,
-                data: &image,
-            }];
+            let regions: Vec<_> = parts
+                .iter()
+                .map(|(offset, data)| webflash::loader::Region {
+                    offset: *offset,
+                    data,
+                })
+                .collect();
             let out = l
                 .flash(
                     &regions,
@@ -57,15 +61,16 @@ fn prepare_then_flash_verifies_and_boots_the_new_firmware() {
             assert!(out.report.verified);
             assert_eq!(out.baud, 921_600);
             let dev = l.port().device();
-            assert_eq!(
-                &dev.flash()[offset as usize..offset as usize + image.len()],
-                &image[..]
-            );
+            let mut expected = vec![0xFF; 4 << 20];
+            for (offset, data) in &parts {
+                expected[*offset as usize..*offset as usize + data.len()].copy_from_slice(data);
+            }
+            // Everything else erased (the filesystem, from 1 MB on the ESP8266 and 2 MB on the
+            // others, is formatted at first boot).
+            let fs_start = 0x10_0000;
             assert!(
-                dev.flash()[offset as usize + image.len()..]
-                    .iter()
-                    .all(|&b| b == 0xFF),
-                "erase-all first"
+                dev.flash()[..fs_start] == expected[..fs_start],
+                "{chip}: the parts written, the rest erased"
             );
             assert_eq!(
                 dev.state(),
@@ -87,11 +92,11 @@ fn auto_baud_steps_down_when_the_link_cannot_keep_up() {
                 sink.borrow_mut().push(n)
             }
         });
-        let stub = stub_for(Chip::Esp32);
+        let stub = stub(Chip::Esp32);
         l.prepare(Some(ResetWiring::UartBridge), Some(&stub))
             .await
             .unwrap();
-        let image = bootable(50_000);
+        let image = firmware_like(50_000, 21);
         let job = FlashJob {
             baud: Baud::Auto { max: 921_600 },
             erase_all: false,

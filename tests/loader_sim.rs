@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{board, firmware_like, stub_for};
+use common::{board, firmware_like, stub};
 use webflash::loader::{Error, Region, Responder, WriteOptions};
 use webflash::port::Port;
 use webflash::protocol::chip::{Chip, CHIPS};
@@ -37,7 +37,7 @@ fn exercise(chip: Chip, use_stub: bool) {
         assert_eq!(info.mac, MAC);
         assert_eq!(info.flash_size, Some(4 << 20));
         if use_stub {
-            l.run_stub(&stub_for(chip), false).await.expect("stub");
+            l.run_stub(&stub(chip), false).await.expect("stub");
             assert_eq!(l.responder(), Responder::Stub);
         }
         l.set_flash_size(4 << 20).await.unwrap();
@@ -183,7 +183,7 @@ fn baud_change_works_on_rom_and_stub() {
             l.connect(Some(ResetWiring::UartBridge), 7).await.unwrap();
             l.detect().await.unwrap();
             if stub {
-                l.run_stub(&stub_for(chip), false).await.unwrap();
+                l.run_stub(&common::stub(chip), false).await.unwrap();
             }
             l.change_baud(921_600)
                 .await
@@ -219,7 +219,7 @@ fn stub_left_running_is_reused() {
         let mut l = board(Chip::Esp32, ResetWiring::UartBridge);
         l.connect(Some(ResetWiring::UartBridge), 7).await.unwrap();
         l.detect().await.unwrap();
-        l.run_stub(&stub_for(Chip::Esp32), false).await.unwrap();
+        l.run_stub(&stub(Chip::Esp32), false).await.unwrap();
         // A new session on the same board, with no reset possible (lines ignored).
         let port = l.into_port();
         let mut l = webflash::loader::Loader::new(port);
@@ -236,7 +236,7 @@ fn streamed_compression_round_trips() {
         let mut l = board(Chip::Esp32, ResetWiring::UartBridge);
         l.connect(Some(ResetWiring::UartBridge), 7).await.unwrap();
         l.detect().await.unwrap();
-        l.run_stub(&stub_for(Chip::Esp32), false).await.unwrap();
+        l.run_stub(&stub(Chip::Esp32), false).await.unwrap();
         let big = firmware_like(700_000, 77);
         let report = l
             .write_flash(

@@ -7,7 +7,7 @@ mod common;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use common::{board, firmware_like, stub_for};
+use common::{board, firmware_like, stub};
 use webflash::loader::{Baud, Event, Loader, Region, Stage, WriteOptions, WriteReport};
 use webflash::port::Port;
 use webflash::protocol::chip::Chip;
@@ -27,7 +27,7 @@ fn ready(chip: Chip, stub: bool, flash: &[u8]) -> Loader<SimPort> {
         l.connect(WIRING, 7).await.unwrap();
         l.detect().await.unwrap();
         if stub {
-            l.run_stub(&stub_for(chip), false).await.unwrap();
+            l.run_stub(&common::stub(chip), false).await.unwrap();
         }
         l.set_flash_size(4 << 20).await.unwrap();
     });
@@ -140,7 +140,7 @@ fn baud_is_raised_in_the_rom_before_the_stub() {
                 sink.borrow_mut().push(s)
             }
         });
-        let stub = stub_for(chip);
+        let stub = stub(chip);
         let plan = Some(Baud::Auto { max: 921_600 });
         let ready = block_on(l.prepare_with(WIRING, Some(&stub), plan)).unwrap();
         assert!(ready.stub);
@@ -161,7 +161,7 @@ fn rom_baud_falls_back_when_the_link_cannot_keep_up() {
     let mut config = webflash::sim::DeviceConfig::new(Chip::Esp32);
     config.max_baud = 460_800;
     let mut l = Loader::new(SimPort::new(webflash::sim::Device::new(config)));
-    let stub = stub_for(Chip::Esp32);
+    let stub = stub(Chip::Esp32);
     let plan = Some(Baud::Auto { max: 921_600 });
     let ready = block_on(l.prepare_with(WIRING, Some(&stub), plan)).unwrap();
     assert!(ready.stub);

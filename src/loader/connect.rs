@@ -97,6 +97,7 @@ impl<P: Port> Loader<P> {
         attempts: u32,
     ) -> Result<SyncReport> {
         self.emit(Event::Stage(Stage::Connecting));
+        self.wiring = wiring;
         let strategies = ResetStrategy::sequence(wiring);
         let mut seen = Vec::new();
         let mut verdicts = Vec::new();
@@ -200,8 +201,7 @@ impl<P: Port> Loader<P> {
                 rts: false,
             })
             .await?;
-        self.responder = Responder::Rom;
-        self.decoder.clear();
+        self.forget_responder();
         Ok(())
     }
 }

@@ -241,12 +241,14 @@ impl<P: Port> Loader<P> {
         Ok(())
     }
 
-    /// Everything for the device card. Attaches the flash on the way.
+    /// Everything for the device card. Attaches the flash on the way, and on USB-Serial-JTAG
+    /// disables the watchdogs first (see [`Loader::disable_watchdogs`]).
     pub async fn detect(&mut self) -> Result<DeviceInfo> {
         let spec = match self.spec {
             Some(spec) => spec,
             None => self.detect_chip().await?,
         };
+        self.disable_watchdogs().await?;
         let revision = self.read_revision().await?;
         let mac = self.read_mac().await?;
         let crystal_mhz = self.read_crystal_mhz().await?;

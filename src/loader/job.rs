@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use super::{
-    DeviceInfo, Error, Event, Loader, Region, Responder, Result, Stage, SyncReport, WriteOptions,
-    WriteReport,
+    DeviceInfo, Error, Event, Loader, Region, Responder, Restart, Result, Stage, SyncReport,
+    WriteOptions, WriteReport,
 };
 use crate::port::Port;
 use crate::protocol::stub::StubImage;
@@ -52,6 +52,8 @@ pub struct FlashOutcome {
     pub report: WriteReport,
     /// The baud rate the data went over.
     pub baud: u32,
+    /// How the chip was restarted into the new firmware, if it was asked to be.
+    pub restart: Option<Restart>,
 }
 
 impl<P: Port> Loader<P> {
@@ -204,13 +206,26 @@ impl<P: Port> Loader<P> {
             ..WriteOptions::default()
         };
         let report = self.write_flash(regions, options).await?;
+        let mut restart = None;
         if job.reset_after {
-            self.hard_reset(wiring).await?;
-            // Back to the app's console speed for whoever reads the port next.
-            self.port.set_baud(ROM_BAUD).await?;
-            self.port.sleep(Duration::from_millis(10)).await;
+            let how = self.restart_into_firmware(wiring).await?;
+            if how == Restart::ResetLine {
+                // Back to the app's console speed for whoever reads the port next. (After a
+                // watchdog reset this port is gone: the firmware's USB device is another one;
+                // a firmware with its own USB may replace it after a reset, too.)
+                match self.port.set_baud(ROM_BAUD).await {
+                    Ok(()) | Err(crate::port::PortError::Disconnected) => {}
+                    Err(e) => return Err(e.into()),
+                }
+                self.port.sleep(Duration::from_millis(10)).await;
+            }
+            restart = Some(how);
         }
         self.emit(Event::Stage(Stage::Resetting));
-        Ok(FlashOutcome { report, baud })
+        Ok(FlashOutcome {
+            report,
+            baud,
+            restart,
+        })
     }
 }

@@ -14,6 +14,7 @@ mod erase;
 mod error;
 mod flash;
 mod job;
+mod native_usb;
 mod read;
 mod stub;
 
@@ -27,12 +28,14 @@ pub use detect::DeviceInfo;
 pub use error::{Error, Result, SyncFailure};
 pub use flash::{Region, WriteOptions, WriteReport};
 pub use job::{Baud, FlashJob, FlashOutcome, Prepared, ROM_BAUD};
+pub use native_usb::Restart;
 
 use crate::port::Port;
 use crate::protocol::chip::ChipSpec;
 use crate::protocol::command::Command;
 use crate::protocol::response::{ErrorCode, Response};
 use crate::protocol::slip::{self, Decoder, Item};
+use crate::usb::ResetWiring;
 
 /// Timeout for ordinary commands.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -104,6 +107,8 @@ pub struct Loader<P: Port> {
     responder: Responder,
     events: Box<dyn FnMut(Event)>,
     cancel: CancelToken,
+    /// How the port reaches the chip, as given to the last [`Loader::connect`].
+    wiring: Option<ResetWiring>,
 }
 
 /// Scales a per-megabyte timeout like esptool does, never below the default.
@@ -122,6 +127,7 @@ impl<P: Port> Loader<P> {
             responder: Responder::Rom,
             events: Box::new(|_| {}),
             cancel: CancelToken::new(),
+            wiring: None,
         }
     }
 
@@ -155,6 +161,12 @@ impl<P: Port> Loader<P> {
 
     pub fn responder(&self) -> Responder {
         self.responder
+    }
+
+    /// After a reset: whatever answers next is the ROM, and nothing half-read is kept.
+    fn forget_responder(&mut self) {
+        self.responder = Responder::Rom;
+        self.decoder.clear();
     }
 
     fn emit(&mut self, event: Event) {

@@ -112,8 +112,6 @@ pub struct ChipSpec {
     pub uart_clkdiv: Option<u32>,
     /// Crystal frequency when it is fixed for the family, in MHz.
     pub xtal_mhz: Option<u32>,
-    /// Has Espressif's built-in USB-Serial-JTAG peripheral.
-    pub has_usb_jtag_serial: bool,
     /// High nibble of header byte 3 for each flash size: `(size_bytes, code)`.
     pub flash_size_codes: &'static [(u32, u8)],
 }
@@ -153,7 +151,6 @@ const fn later(
     mac_base: u32,
     revision: RevisionLayout,
     spi_base: u32,
-    has_usb_jtag_serial: bool,
     uart_clkdiv: Option<u32>,
     xtal_mhz: Option<u32>,
 ) -> ChipSpec {
@@ -178,7 +175,6 @@ const fn later(
         spi: SpiRegs::s2(spi_base),
         uart_clkdiv,
         xtal_mhz,
-        has_usb_jtag_serial,
         flash_size_codes: ESP32_FLASH_SIZES,
     }
 }
@@ -232,7 +228,6 @@ pub const CHIPS: &[ChipSpec] = &[
         },
         uart_clkdiv: Some(0x6000_0014),
         xtal_mhz: None,
-        has_usb_jtag_serial: false,
         flash_size_codes: ESP8266_FLASH_SIZES,
     },
     ChipSpec {
@@ -270,7 +265,6 @@ pub const CHIPS: &[ChipSpec] = &[
         },
         uart_clkdiv: Some(0x3FF4_0014),
         xtal_mhz: None,
-        has_usb_jtag_serial: false,
         flash_size_codes: ESP32_FLASH_SIZES,
     },
     later(
@@ -283,7 +277,6 @@ pub const CHIPS: &[ChipSpec] = &[
         0x3F41_A044,
         fields(0x3F41_A044, (3, 18, 3), (4, 4, 7), Some((3, 20))),
         0x3F40_2000,
-        false,
         Some(0x3F40_0014),
         Some(40),
     ),
@@ -297,7 +290,6 @@ pub const CHIPS: &[ChipSpec] = &[
         0x6000_7044,
         fields(0x6000_7044, (5, 24, 3), (3, 18, 7), Some((5, 23))),
         0x6000_2000,
-        true,
         Some(0x6000_0014),
         Some(40),
     ),
@@ -311,7 +303,6 @@ pub const CHIPS: &[ChipSpec] = &[
         0x6000_8840,
         fields(0x6000_8840, (1, 20, 3), (1, 16, 0xF), None),
         0x6000_2000,
-        false,
         Some(0x6000_0014),
         None,
     ),
@@ -325,7 +316,6 @@ pub const CHIPS: &[ChipSpec] = &[
         0x6000_8844,
         fields(0x6000_8844, (5, 24, 3), (3, 18, 7), Some((5, 23))),
         0x6000_2000,
-        true,
         Some(0x6000_0014),
         Some(40),
     ),
@@ -339,9 +329,9 @@ pub const CHIPS: &[ChipSpec] = &[
         0x600B_4844,
         fields(0x600B_4844, (2, 4, 3), (2, 0, 0xF), None),
         0x6000_3000,
-        true,
+        // 40 or 48 MHz: esptool estimates it from the UART divider.
+        Some(0x6000_0014),
         None,
-        Some(48),
     ),
     later(
         Chip::Esp32C6,
@@ -353,7 +343,6 @@ pub const CHIPS: &[ChipSpec] = &[
         0x600B_0844,
         fields(0x600B_0844, (3, 22, 3), (3, 18, 0xF), None),
         0x6000_3000,
-        true,
         None,
         Some(40),
     ),
@@ -367,7 +356,6 @@ pub const CHIPS: &[ChipSpec] = &[
         0x600B_0844,
         fields(0x600B_0844, (3, 21, 3), (3, 18, 7), None),
         0x6000_3000,
-        true,
         None,
         Some(32),
     ),
@@ -381,7 +369,6 @@ pub const CHIPS: &[ChipSpec] = &[
         0x5012_D044,
         fields(0x5012_D044, (2, 4, 3), (2, 0, 0xF), None),
         0x5008_D000,
-        true,
         None,
         Some(40),
     ),

@@ -4,6 +4,8 @@
 pub mod chip;
 pub mod command;
 pub mod image;
+pub mod native_usb;
+pub mod partition;
 pub mod response;
 pub mod slip;
 pub mod stub;

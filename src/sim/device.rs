@@ -6,22 +6,27 @@ use std::time::Duration;
 
 use md5::{Digest, Md5};
 
+use super::boot::Boot as BootResult;
 use super::flash::NorFlash;
 use super::loader::{After, SimLoader};
 use super::micropython::{micropython_image, Board, Firmware, MicroPython};
 use super::regs::Registers;
 use super::reset::{Boot, ResetCircuit};
 use super::timing::Timing;
+use super::usb::{asks_for_bootloader, UsbFunction, UsbId};
+use super::watchdog::Watchdogs;
 use crate::port::Signals;
 use crate::protocol::chip::{Chip, ChipSpec};
 use crate::protocol::command::Request;
+use crate::protocol::native_usb::NativeUsb;
 use crate::protocol::slip::{self, Decoder, Item};
 use crate::usb::ResetWiring;
 
 /// How the board starts when the simulation begins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StartMode {
-    /// Already in the ROM serial loader (as if the user held BOOT and tapped RESET).
+    /// Already in the ROM serial loader (as if the user held BOOT and tapped RESET; the chip
+    /// keeps that strap until its next system reset).
     Download,
     /// Powered and running its firmware quietly: the host must reset it into the loader.
     Reset,
@@ -31,6 +36,20 @@ pub enum StartMode {
 
 /// From the end of the boot log to MicroPython's first output (its start-up work).
 const APP_START: Duration = Duration::from_millis(50);
+/// MicroPython's TinyUSB port acts on esptool's DTR/RTS pattern after this delay.
+const BOOTLOADER_TRIGGER_DELAY: Duration = Duration::from_millis(250);
+
+/// How the chip was reset, which decides what survives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ResetKind {
+    /// Power-on or the EN pin: everything starts over, the straps are sampled.
+    System,
+    /// A watchdog or brownout: like [`ResetKind::System`], but the RTC's "force download" stays.
+    Watchdog,
+    /// USB-Serial-JTAG's reset line, `esp_restart()`: the CPU restarts; the RTC domain (its
+    /// watchdogs, "force download") and the latched straps stay.
+    Core,
+}
 
 /// The board being simulated.
 #[derive(Debug, Clone)]
@@ -38,11 +57,16 @@ pub struct DeviceConfig {
     pub chip: Chip,
     pub flash_size: u32,
     pub mac: [u8; 6],
+    /// major × 100 + minor, as eFuse (and the image checks at boot) see it.
+    pub revision: u32,
     pub wiring: ResetWiring,
     pub start: StartMode,
     pub timing: Timing,
     /// Above this baud the link corrupts bytes (a bridge or cable that cannot keep up).
     pub max_baud: u32,
+    /// The firmware in flash runs with the RTC watchdog and the super watchdog armed (and
+    /// feeds them); a core reset into download mode leaves them counting.
+    pub firmware_arms_watchdogs: bool,
 }
 
 impl DeviceConfig {
@@ -52,10 +76,12 @@ impl DeviceConfig {
             chip,
             flash_size: 4 << 20,
             mac: [0x24, 0x0A, 0xC4, 0x12, 0x34, 0x56],
+            revision: usual_revision(chip),
             wiring: ResetWiring::UartBridge,
             start: StartMode::Reset,
             timing: Timing::default(),
             max_baud: 3_000_000,
+            firmware_arms_watchdogs: false,
         }
     }
 
@@ -63,6 +89,19 @@ impl DeviceConfig {
     pub fn jedec_id(&self) -> u32 {
         let capacity = self.flash_size.trailing_zeros();
         0xEF | 0x40 << 8 | capacity << 16
+    }
+}
+
+/// A revision the chips of each family sold today commonly have (ESP32 ECO3; a C3 new enough
+/// for MicroPython's images, which ask for v0.3 or later).
+pub fn usual_revision(chip: Chip) -> u32 {
+    match chip {
+        Chip::Esp8266 => 0,
+        Chip::Esp32 => 300,
+        Chip::Esp32S3 => 2,
+        Chip::Esp32C3 => 4,
+        Chip::Esp32C6 | Chip::Esp32H2 => 1,
+        Chip::Esp32S2 | Chip::Esp32C2 | Chip::Esp32C5 | Chip::Esp32P4 => 100,
     }
 }
 
@@ -97,7 +136,7 @@ enum Mode {
     App,
     /// Powered long before the host arrived, running whatever the flash holds (the
     /// firmware's boot output is long gone). MicroPython there wakes up at its prompt.
-    Settled,
+    Settled(Box<BootResult>),
     /// Running MicroPython from flash.
     Python(Box<MicroPython>),
     Hung,
@@ -130,6 +169,14 @@ pub struct Device {
     rx_count: u64,
     pub faults: Faults,
     boots: u32,
+    native: Option<NativeUsb>,
+    watchdogs: Watchdogs,
+    /// GPIO0 was low at the last system reset (BOOT held): a core reset returns to the ROM.
+    strap_latched_download: bool,
+    /// The host's control lines as last set.
+    lines: Signals,
+    /// MicroPython was asked for its bootloader by the DTR/RTS pattern; it restarts then.
+    bootloader_due: Option<Duration>,
 }
 
 impl Device {
@@ -137,8 +184,8 @@ impl Device {
         let spec = config.chip.spec();
         let mut device = Device {
             flash: NorFlash::new(config.flash_size as usize),
-            regs: Registers::new(spec, config.mac, config.jedec_id()),
-            reset: ResetCircuit::new(config.wiring, config.timing.en_release_delay),
+            regs: Registers::new(spec, config.mac, config.jedec_id(), config.revision),
+            reset: ResetCircuit::new(config.timing.en_release_delay),
             mode: Mode::Quiet,
             decoder: Decoder::new(),
             uart_baud: Some(115_200),
@@ -148,15 +195,35 @@ impl Device {
             rx_count: 0,
             faults: Faults::default(),
             boots: 0,
+            native: spec.chip.native_usb(),
+            watchdogs: Watchdogs::default(),
+            strap_latched_download: false,
+            lines: Signals::default(),
+            bootloader_due: None,
             spec,
             config,
         };
+        // Powered on: the watchdogs start out off (whatever the firmware does with them next).
+        if let Some(usb) = device.native {
+            device.watchdogs.system_reset(&mut device.regs, &usb);
+        }
         match device.config.start {
-            StartMode::Download => device.boot(Duration::ZERO, Boot::Download),
-            StartMode::App => device.boot(Duration::ZERO, Boot::Flash),
-            StartMode::Reset => device.mode = Mode::Settled,
+            StartMode::Download => device.boot(Duration::ZERO, Boot::Download, ResetKind::System),
+            StartMode::App => device.boot(Duration::ZERO, Boot::Flash, ResetKind::System),
+            StartMode::Reset => device.settle(),
         }
         device
+    }
+
+    /// Running the firmware in flash since long ago.
+    fn settle(&mut self) {
+        self.mode = Mode::Settled(Box::new(self.boot_from_flash()));
+        self.firmware_started();
+    }
+
+    /// What booting from flash prints and finds.
+    fn boot_from_flash(&self) -> BootResult {
+        super::bootlog::flash_boot(self.spec, self.flash.contents(), self.config.revision)
     }
 
     pub fn chip(&self) -> Chip {
@@ -169,6 +236,10 @@ impl Device {
 
     pub fn load_flash(&mut self, data: &[u8]) {
         self.flash.load(data);
+        if matches!(self.mode, Mode::Settled(_)) {
+            // It has been running what is now in flash all along.
+            self.settle();
+        }
     }
 
     /// Fault: from now on erases do nothing, so writes land on old data.
@@ -191,7 +262,7 @@ impl Device {
             _ if self.reset.in_reset() => "reset",
             Mode::Loader(l) if l.stub => "stub",
             Mode::Loader(_) => "rom",
-            Mode::App | Mode::Settled | Mode::Python(_) => "app",
+            Mode::App | Mode::Settled(_) | Mode::Python(_) => "app",
             Mode::Quiet => "quiet",
             Mode::Hung => "hung",
         }
@@ -222,10 +293,16 @@ impl Device {
             Mode::Python(app) => app.next_event_at(),
             _ => None,
         };
-        [out, self.reset.release_due(), app]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            out,
+            self.reset.release_due(),
+            app,
+            self.bootloader_due,
+            self.watchdogs.due(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Everything the chip sends up to `until`.
@@ -238,12 +315,20 @@ impl Device {
         taken
     }
 
-    /// Lets time pass to `now`: a pending reset release happens.
+    /// Lets time pass to `now`: a pending reset release happens, a watchdog fires.
     fn poll(&mut self, now: Duration) {
         if let Some(due) = self.reset.release_due() {
             if let Some(boot) = self.reset.poll(now) {
-                self.boot(due, boot);
+                self.boot(due, boot, ResetKind::System);
             }
+        }
+        if let Some(due) = self.bootloader_due.filter(|due| *due <= now) {
+            self.bootloader_due = None;
+            self.enter_bootloader(due);
+        }
+        if let Some(due) = self.watchdogs.due().filter(|due| *due <= now) {
+            // A system reset: the straps are sampled again, and nobody holds BOOT.
+            self.boot(due, Boot::Flash, ResetKind::Watchdog);
         }
         if let Mode::Python(app) = &mut self.mode {
             app.advance(now, &mut self.flash);
@@ -252,10 +337,10 @@ impl Device {
     }
 
     /// Starts what the flash holds, at `at` (after the boot log).
-    fn run_firmware(&mut self, at: Duration, firmware: Firmware) {
-        self.mode = match firmware {
+    fn run_firmware(&mut self, at: Duration, boot: BootResult) {
+        self.mode = match boot.firmware {
             Firmware::MicroPython { version, date } => {
-                let board = self.board(&version, &date);
+                let board = self.board(&version, &date, boot.fs);
                 Mode::Python(Box::new(MicroPython::boot(
                     at,
                     self.config.chip,
@@ -269,13 +354,14 @@ impl Device {
         self.collect_app_output();
     }
 
-    fn board(&self, version: &str, date: &str) -> Board {
+    fn board(&self, version: &str, date: &str, fs: Option<(usize, usize)>) -> Board {
         Board::new(
             self.config.chip,
             version,
             date,
             self.config.mac,
             self.flash.size(),
+            fs,
         )
     }
 
@@ -286,18 +372,79 @@ impl Device {
         };
         let printed = app.take_output();
         let reset = app.take_hard_reset();
+        let bootloader = app.take_bootloader();
         for (at, bytes) in printed {
             self.emit(at, bytes);
         }
-        if reset {
-            let at = self.out.back().map_or(Duration::ZERO, |o| o.at);
-            self.boot(at + Duration::from_millis(1), Boot::Flash);
+        let at = self.out.back().map_or(Duration::ZERO, |o| o.at) + Duration::from_millis(1);
+        if bootloader {
+            self.enter_bootloader(at);
+        } else if reset {
+            self.boot(at, Boot::Flash, ResetKind::Core);
+        }
+    }
+
+    /// MicroPython's `machine.bootloader()`: set the RTC's "force download boot" (where the
+    /// chip has one) and restart, so the ROM's download mode starts.
+    fn enter_bootloader(&mut self, at: Duration) {
+        if let Some(flag) = self.native.and_then(|usb| usb.force_download) {
+            let value = self.regs.read(flag.addr, 0) | flag.mask();
+            self.regs.set(flag.addr, value);
+            self.boot(at, Boot::Flash, ResetKind::Core);
+        } else {
+            self.boot(at, Boot::Download, ResetKind::Core);
         }
     }
 
     /// Boots from flash now, as after power-on (e.g. `esp-sim --app micropython`).
     pub fn power_on(&mut self, at: Duration) {
-        self.boot(at, Boot::Flash);
+        self.boot(at, Boot::Flash, ResetKind::System);
+    }
+
+    /// What answers on the board's USB connector now; `None` while nothing does (in reset,
+    /// or a firmware without USB on a chip whose own USB is the connector).
+    pub fn usb_function(&self) -> Option<UsbFunction> {
+        match self.config.wiring {
+            ResetWiring::UartBridge => Some(UsbFunction::Bridge),
+            ResetWiring::UsbJtagSerial => Some(UsbFunction::UsbJtag),
+            // The chip's own USB: MicroPython switches it to its TinyUSB device; otherwise
+            // it stays with USB-Serial-JTAG (a hardware peripheral, there in reset too) on
+            // chips that have one, and with the ROM's USB-OTG CDC in download mode on the S2.
+            ResetWiring::UsbOtg => {
+                let usb = self.native?;
+                let micropython = match &self.mode {
+                    Mode::Python(_) => true,
+                    Mode::Settled(boot) => matches!(boot.firmware, Firmware::MicroPython { .. }),
+                    _ => false,
+                };
+                match &self.mode {
+                    _ if micropython && !self.reset.in_reset() => Some(UsbFunction::TinyUsb),
+                    _ if usb.usb_jtag => Some(UsbFunction::UsbJtag),
+                    Mode::Loader(_) if !self.reset.in_reset() => {
+                        usb.rom_otg_pid.map(|pid| UsbFunction::RomCdc { pid })
+                    }
+                    _ => None,
+                }
+            }
+        }
+    }
+
+    /// The USB device the host sees now (see [`super::usb`]).
+    pub fn usb_id(&self) -> Option<UsbId> {
+        self.usb_function().map(|f| f.id(self.config.mac))
+    }
+
+    /// Whether a watchdog is counting towards a reset.
+    pub fn watchdog_armed(&self) -> bool {
+        self.watchdogs.due().is_some()
+    }
+
+    /// A firmware starts: it feeds the watchdogs (and arms them, if it is that kind).
+    fn firmware_started(&mut self) {
+        self.watchdogs.stop();
+        if let Some(usb) = self.native.filter(|_| self.config.firmware_arms_watchdogs) {
+            Watchdogs::arm_as_firmware(&mut self.regs, &usb);
+        }
     }
 
     /// Writes a minimal image that boots as MicroPython (see [`micropython_image`]); the
@@ -309,46 +456,109 @@ impl Device {
         }
     }
 
-    /// The host changed DTR/RTS.
+    /// The host changed DTR/RTS. What they do depends on what answers on the connector.
     pub fn set_signals(&mut self, at: Duration, signals: Signals) {
         self.poll(at);
+        let before = std::mem::replace(&mut self.lines, signals);
+        let wiring = match self.usb_function() {
+            Some(UsbFunction::Bridge) => ResetWiring::UartBridge,
+            Some(UsbFunction::UsbJtag) => ResetWiring::UsbJtagSerial,
+            Some(UsbFunction::TinyUsb) => {
+                if asks_for_bootloader(before, signals) {
+                    self.bootloader_due = Some(at + BOOTLOADER_TRIGGER_DELAY);
+                }
+                return;
+            }
+            Some(UsbFunction::RomCdc { .. }) | None => return,
+        };
         let was_in_reset = self.reset.in_reset();
-        let boot = self.reset.set_lines(at, signals);
+        let boot = self.reset.set_lines(at, signals, wiring);
         if self.reset.in_reset() && !was_in_reset {
             // Reset asserted: whatever ran stops, and nothing more comes out.
             self.mode = Mode::Quiet;
             self.read = None;
+            self.watchdogs.stop();
             self.out.retain(|o| o.at <= at);
         }
         if let Some(boot) = boot {
-            self.boot(at, boot);
+            // The bridge's EN reset releases later (in `poll`); USB-Serial-JTAG's is a core reset.
+            self.boot(at, boot, ResetKind::Core);
         }
     }
 
-    /// The chip starts after a reset, in the mode the strap selected.
-    fn boot(&mut self, at: Duration, boot: Boot) {
+    /// The chip starts after a reset of `kind`, in the mode `boot` (the strap now) selects,
+    /// unless what survived the reset decides otherwise.
+    fn boot(&mut self, at: Duration, boot: Boot, kind: ResetKind) {
         self.boots += 1;
         self.decoder.clear();
         self.read = None;
+        self.bootloader_due = None;
         self.out.retain(|o| o.at <= at);
         self.busy_until = at;
+        let boot = match kind {
+            // The straps were latched at the last system reset.
+            ResetKind::Core if self.strap_latched_download => Boot::Download,
+            ResetKind::Core => boot,
+            ResetKind::System | ResetKind::Watchdog => {
+                self.strap_latched_download = boot == Boot::Download;
+                boot
+            }
+        };
+        let mut forced = false;
+        if let Some(usb) = self.native {
+            if kind != ResetKind::Core {
+                self.watchdogs.system_reset(&mut self.regs, &usb);
+            }
+            if let Some(flag) = usb.force_download {
+                if kind == ResetKind::System {
+                    self.regs.set(flag.addr, 0);
+                }
+                forced = self.regs.read(flag.addr, 0) & flag.mask() != 0;
+            }
+            if let Some(strap) = usb.strap {
+                let spi_boot = if self.strap_latched_download {
+                    0
+                } else {
+                    strap.mask()
+                };
+                self.regs.set(strap.addr, spi_boot);
+            }
+        }
         let start = at + self.config.timing.boot_delay;
         let log_baud = self.spec.boot_log_baud;
-        match boot {
+        match if forced { Boot::Download } else { boot } {
             Boot::Download => {
                 let text = super::bootlog::download(self.spec, self.config.wiring);
                 self.emit_at_baud(start, log_baud, text.into_bytes());
                 self.uart_baud = None;
                 self.mode = Mode::Loader(SimLoader::new(self.spec, false, self.flash.size()));
+                self.loader_started(at);
             }
             Boot::Flash => {
-                let (text, firmware) = super::bootlog::flash_boot(self.spec, self.flash.contents());
-                let app_at = start + super::timing::wire_time(text.len(), log_baud) + APP_START;
-                self.emit_at_baud(start, log_baud, text.into_bytes());
+                let boot = self.boot_from_flash();
+                let log = boot.log.clone().into_bytes();
+                let app_at = start + super::timing::wire_time(log.len(), log_baud) + APP_START;
+                self.emit_at_baud(start, log_baud, log);
                 self.uart_baud = Some(115_200);
-                self.run_firmware(app_at, firmware);
+                self.firmware_started();
+                self.run_firmware(app_at, boot);
             }
         }
+    }
+
+    /// The ROM's download mode starts: it tells which console it serves (UARTDEV_BUF_NO) and,
+    /// feeding no watchdog, lets armed ones count.
+    fn loader_started(&mut self, at: Duration) {
+        let Some(usb) = self.native else { return };
+        if let Some(console) = usb.console {
+            let value = match self.usb_function() {
+                Some(UsbFunction::UsbJtag) => console.usb_jtag,
+                Some(UsbFunction::RomCdc { .. }) => console.usb_otg,
+                _ => None,
+            };
+            self.regs.set(console.addr, value.unwrap_or(0) as u32);
+        }
+        self.watchdogs.start(at, &self.regs, &usb);
     }
 
     /// Bytes from the host arrive at the chip at `at`, sent at `host_baud`.
@@ -363,7 +573,7 @@ impl Device {
             self.rx_count += 1;
             if self.faults.reset_at_rx == Some(i) {
                 self.faults.reset_at_rx = None;
-                self.boot(at, Boot::Flash);
+                self.boot(at, Boot::Flash, ResetKind::Watchdog);
                 return;
             }
             if self.faults.hang_at_rx == Some(i) {
@@ -394,11 +604,9 @@ impl Device {
                 }
                 self.decoder.take_noise();
             }
-            Mode::Settled => {
-                if let Firmware::MicroPython { version, date } =
-                    super::micropython::identify(self.spec, self.flash.contents())
-                {
-                    let board = self.board(&version, &date);
+            Mode::Settled(boot) => {
+                if let Firmware::MicroPython { version, date } = boot.firmware.clone() {
+                    let board = self.board(&version, &date, boot.fs);
                     let app = MicroPython::resume(at, self.config.chip, board, &mut self.flash);
                     self.mode = Mode::Python(Box::new(app));
                     self.receive_app(at, kept, host_baud);
@@ -438,6 +646,11 @@ impl Device {
             baud,
         );
         let is_stub = loader.stub;
+        if self.regs.take_watchdog_write() {
+            if let Some(usb) = self.native {
+                self.watchdogs.start(start, &self.regs, &usb);
+            }
+        }
         // The stub acknowledges a data block at once and writes it while the next one arrives
         // (double buffering); the ROM answers only when the work is done.
         let background = is_stub && matches!(req.opcode, 0x03 | 0x11);
@@ -458,17 +671,23 @@ impl Device {
                 self.mode = Mode::Loader(SimLoader::new(self.spec, true, self.flash.size()));
                 self.emit(reply_at + Duration::from_millis(1), slip::encode(b"OHAI"));
             }
+            After::Crash => {
+                // An exception in the ROM: it reboots, and the host hears nothing more.
+                self.boot(reply_at, Boot::Flash, ResetKind::Watchdog);
+            }
             After::ChangeBaud(baud) => {
                 // Output already queued goes at the old baud; later output at the new one.
                 self.uart_baud = Some(baud);
             }
             After::RunApp => {
-                let (text, firmware) = super::bootlog::flash_boot(self.spec, self.flash.contents());
+                let boot = self.boot_from_flash();
                 self.uart_baud = Some(115_200);
                 let at = reply_at + Duration::from_millis(5);
-                let app_at = at + super::timing::wire_time(text.len(), 115_200) + APP_START;
-                self.emit(at, text.into_bytes());
-                self.run_firmware(app_at, firmware);
+                let log = boot.log.clone().into_bytes();
+                let app_at = at + super::timing::wire_time(log.len(), 115_200) + APP_START;
+                self.emit(at, log);
+                self.firmware_started();
+                self.run_firmware(app_at, boot);
             }
             After::StreamRead { addr, len, packet } => {
                 self.read = Some(ReadStream {

@@ -10,24 +10,34 @@
 //! a NOR flash ([`flash::NorFlash`]), the timing model ([`timing`]), and the firmware a board
 //! runs after reset: MicroPython ([`micropython`]), recognised from the flash contents.
 
-mod bootlog;
+mod boot;
+pub(crate) mod bootlog;
 mod device;
 pub mod flash;
 mod loader;
+mod memory;
 pub mod micropython;
 mod port;
 mod regs;
 pub mod reset;
 pub mod timing;
+pub mod usb;
+mod watchdog;
 mod write;
 
-pub use device::{Device, DeviceConfig, Faults, Output, StartMode};
+pub use device::{usual_revision, Device, DeviceConfig, Faults, Output, StartMode};
 pub use port::{block_on, Clock, SimPort, VirtualClock};
+
+/// Whether a UART at `a` baud reads bytes sent at `b`: their bit times may differ by 2 % (half
+/// a bit over a 10-bit frame, shared by both ends' clock errors).
+pub fn rates_match(a: u32, b: u32) -> bool {
+    a.abs_diff(b) as u64 * 100 <= a.max(b) as u64 * 2
+}
 
 /// What the receiving UART makes of bytes sent at another baud rate: framing garbage, about
 /// as many bytes as fit the time at the receiver's rate. Deterministic, so tests repeat.
 pub fn garble(bytes: &[u8], sent_baud: u32, receiver_baud: u32) -> Vec<u8> {
-    if bytes.is_empty() || sent_baud == receiver_baud {
+    if bytes.is_empty() || rates_match(sent_baud, receiver_baud) {
         return bytes.to_vec();
     }
     let n = ((bytes.len() as u64 * receiver_baud as u64) / sent_baud as u64).max(1) as usize;

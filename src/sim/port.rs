@@ -5,6 +5,11 @@
 //! wall clock (the browser's demo board) the same model runs in real time. Bytes take their wire time at the current baud
 //! plus one USB latency per transfer; the chip's own work (erase, program, hashing) delays its
 //! replies as the device model says.
+//!
+//! A port is one USB device: when the board's USB function changes (a chip with native USB
+//! restarting into firmware with its own USB, see [`super::usb`]), this port reports
+//! [`PortError::Disconnected`] from then on, as a browser's port does; [`SimPort::reopen`]
+//! is the host opening the device that appeared instead.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -14,6 +19,7 @@ use std::time::Duration;
 
 use super::device::Device;
 use super::timing::wire_time;
+use super::usb::UsbId;
 use crate::port::{Port, PortError, Signals};
 
 /// Where a [`SimPort`] gets its time from.
@@ -58,6 +64,8 @@ pub struct SimPort<C: Clock = VirtualClock> {
     pub tx_log: Vec<u8>,
     /// Keep `tx_log` (off for long benchmarks).
     pub log_tx: bool,
+    /// The USB device this port was opened on.
+    usb: Option<UsbId>,
 }
 
 impl SimPort<VirtualClock> {
@@ -71,6 +79,7 @@ impl<C: Clock> SimPort<C> {
     /// Opens a connection to `device` at 115200 baud, timed by `clock`.
     pub fn with_clock(device: Device, clock: C) -> Self {
         SimPort {
+            usb: device.usb_id(),
             latency: Duration::from_millis(1),
             device,
             clock,
@@ -101,8 +110,37 @@ impl<C: Clock> SimPort<C> {
     fn check(&self) -> Result<(), PortError> {
         match self.disconnect_after_tx {
             Some(limit) if self.tx_count >= limit => Err(PortError::Disconnected),
+            _ if self.usb.is_none() || self.device.usb_id() != self.usb => {
+                Err(PortError::Disconnected)
+            }
             _ => Ok(()),
         }
+    }
+
+    /// The USB device this port was opened on (`None`: nothing was there).
+    pub fn usb_id(&self) -> Option<&UsbId> {
+        self.usb.as_ref()
+    }
+
+    /// Lets `duration` pass on the clock without using the port (the host waits for a USB
+    /// device to come back).
+    pub async fn idle(&mut self, duration: Duration) {
+        let until = self.clock.now() + duration;
+        self.clock.wait_until(until).await;
+        self.device.take_output(self.clock.now());
+    }
+
+    /// Opens the board's USB device as it is now (after a re-enumeration): a fresh port at
+    /// 115200 baud with nothing in flight. `None` while the board shows no USB device.
+    pub fn reopen(&mut self) -> Option<UsbId> {
+        let now = self.clock.now();
+        self.device.take_output(now);
+        self.usb = self.device.usb_id();
+        self.rx.clear();
+        self.baud = 115_200;
+        self.tx_free = now;
+        self.rx_free = now;
+        self.usb.clone()
     }
 
     /// Moves what the chip has sent by `until` onto the wire towards the host.

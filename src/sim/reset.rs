@@ -9,7 +9,11 @@
 //! Espressif's USB-Serial-JTAG peripheral reads the line states itself: asserting RTS while DTR
 //! is asserted arms download mode; RTS asserted with DTR released holds the chip in reset; the
 //! chip boots (into download mode if armed) when RTS is released. The classic sequence therefore
-//! resets such a board into its normal firmware, as it does on real hardware.
+//! resets such a board into its normal firmware, as it does on real hardware. That reset is a
+//! core reset: the strapping pins are not sampled again (the device decides what boots).
+//!
+//! The wiring is given per change, because on a chip with native USB what answers on the
+//! connector (and so what the lines do) changes with what runs (see [`super::usb`]).
 
 use std::time::Duration;
 
@@ -28,7 +32,6 @@ pub enum Boot {
 /// The reset/strap circuit between the serial port and the chip.
 #[derive(Debug, Clone)]
 pub struct ResetCircuit {
-    wiring: ResetWiring,
     lines: Signals,
     /// EN went high at this time; the chip leaves reset after the RC delay.
     releasing_since: Option<Duration>,
@@ -38,9 +41,8 @@ pub struct ResetCircuit {
 }
 
 impl ResetCircuit {
-    pub fn new(wiring: ResetWiring, release_delay: Duration) -> Self {
+    pub fn new(release_delay: Duration) -> Self {
         ResetCircuit {
-            wiring,
             lines: Signals::default(),
             releasing_since: None,
             in_reset: false,
@@ -63,12 +65,13 @@ impl ResetCircuit {
         self.lines.dtr && !self.lines.rts
     }
 
-    /// Applies new line states at `at`. Returns `Some(boot)` when the chip comes out of reset.
-    pub fn set_lines(&mut self, at: Duration, lines: Signals) -> Option<Boot> {
+    /// Applies new line states at `at`, as the circuit of `wiring` sees them. Returns
+    /// `Some(boot)` when the chip comes out of reset.
+    pub fn set_lines(&mut self, at: Duration, lines: Signals, wiring: ResetWiring) -> Option<Boot> {
         let mut boot = self.poll(at);
         let before = self.lines;
         self.lines = lines;
-        match self.wiring {
+        match wiring {
             ResetWiring::UartBridge => {
                 let en_low = lines.rts && !lines.dtr;
                 if en_low {
@@ -122,7 +125,7 @@ mod tests {
     const MS: Duration = Duration::from_millis(1);
 
     /// esptool's ClassicReset, line by line.
-    fn classic(c: &mut ResetCircuit) -> Option<Boot> {
+    fn classic(c: &mut ResetCircuit, c_wiring: ResetWiring) -> Option<Boot> {
         let mut boot = None;
         let steps = [
             (0, s(false, false)),
@@ -132,13 +135,13 @@ mod tests {
             (150, s(false, false)),
         ];
         for (t, lines) in steps {
-            boot = boot.or(c.set_lines(MS * t, lines));
+            boot = boot.or(c.set_lines(MS * t, lines, c_wiring));
         }
         boot.or(c.poll(MS * 200))
     }
 
     /// esptool's USBJTAGSerialReset, line by line.
-    fn usb_jtag(c: &mut ResetCircuit) -> Option<Boot> {
+    fn usb_jtag(c: &mut ResetCircuit, c_wiring: ResetWiring) -> Option<Boot> {
         let mut boot = None;
         let steps = [
             (0, s(false, false)),
@@ -150,30 +153,35 @@ mod tests {
             (300, s(false, false)),
         ];
         for (t, lines) in steps {
-            boot = boot.or(c.set_lines(MS * t, lines));
+            boot = boot.or(c.set_lines(MS * t, lines, c_wiring));
         }
         boot.or(c.poll(MS * 400))
     }
 
     #[test]
     fn classic_sequence_enters_download_on_a_uart_bridge() {
-        let mut c = ResetCircuit::new(ResetWiring::UartBridge, MS * 2);
-        assert_eq!(classic(&mut c), Some(Boot::Download));
+        let mut c = ResetCircuit::new(MS * 2);
+        assert_eq!(
+            classic(&mut c, ResetWiring::UartBridge),
+            Some(Boot::Download)
+        );
     }
 
     #[test]
     fn rts_pulse_alone_boots_from_flash() {
-        let mut c = ResetCircuit::new(ResetWiring::UartBridge, MS * 2);
-        assert_eq!(c.set_lines(MS * 0, s(false, true)), None);
-        assert_eq!(c.set_lines(MS * 100, s(false, false)), None);
+        let mut c = ResetCircuit::new(MS * 2);
+        let bridge = ResetWiring::UartBridge;
+        assert_eq!(c.set_lines(MS * 0, s(false, true), bridge), None);
+        assert_eq!(c.set_lines(MS * 100, s(false, false), bridge), None);
         assert_eq!(c.poll(MS * 103), Some(Boot::Flash));
     }
 
     #[test]
     fn usb_jtag_needs_its_own_sequence() {
-        let mut c = ResetCircuit::new(ResetWiring::UsbJtagSerial, MS * 2);
-        assert_eq!(usb_jtag(&mut c), Some(Boot::Download));
-        let mut c = ResetCircuit::new(ResetWiring::UsbJtagSerial, MS * 2);
-        assert_eq!(classic(&mut c), Some(Boot::Flash));
+        let usj = ResetWiring::UsbJtagSerial;
+        let mut c = ResetCircuit::new(MS * 2);
+        assert_eq!(usb_jtag(&mut c, usj), Some(Boot::Download));
+        let mut c = ResetCircuit::new(MS * 2);
+        assert_eq!(classic(&mut c, usj), Some(Boot::Flash));
     }
 }

@@ -9,10 +9,11 @@ use webflash::protocol::stub::StubImage;
 use webflash::sim::{Device, DeviceConfig, SimPort, StartMode};
 use webflash::usb::ResetWiring;
 
-/// The stub image the build copied from the pinned esptool package (`scripts/setup.sh app`).
-pub fn stub_for(chip: Chip) -> StubImage {
+/// The stub image the build copied from the pinned esptool package (`scripts/setup.sh app`),
+/// for a chip of `revision` (major × 100 + minor; some chips have a build per revision).
+pub fn stub_for(chip: Chip, revision: u32) -> StubImage {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".stubs/stubs");
-    let path = dir.join(StubImage::file_name(chip.spec().id, 300));
+    let path = dir.join(StubImage::file_name(chip.spec().id, revision));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
         panic!(
             "{}: {e}. Run `scripts/setup.sh app` (make test does) to fetch the stub images.",
@@ -20,6 +21,11 @@ pub fn stub_for(chip: Chip) -> StubImage {
         )
     });
     StubImage::from_json(&text).unwrap()
+}
+
+/// The stub for a simulated chip as it comes ([`webflash::sim::usual_revision`]).
+pub fn stub(chip: Chip) -> StubImage {
+    stub_for(chip, webflash::sim::usual_revision(chip))
 }
 
 /// A board running its firmware, wired as `wiring`.

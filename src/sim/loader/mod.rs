@@ -47,6 +47,8 @@ pub enum After {
     ChangeBaud(u32),
     /// The loader exits and the chip runs the firmware in flash.
     RunApp,
+    /// The chip wrote or jumped outside its RAM: it faults and reboots (no reply).
+    Crash,
     /// Stub READ_FLASH: stream packets of this region next.
     StreamRead {
         addr: usize,
@@ -79,7 +81,8 @@ pub struct SimLoader {
     pub stub: bool,
     write: Option<WriteSession>,
     mem_loaded: usize,
-    mem_expect: Option<(u32, u32)>,
+    /// MEM_BEGIN's (size, block size, address).
+    mem_expect: Option<(u32, u32, u32)>,
     attached: bool,
     /// ROM replies repeat the last value and opcode (observed on real ROMs).
     last_value: u32,
@@ -235,10 +238,12 @@ impl SimLoader {
             op::CHANGE_BAUDRATE if rom && !spec.rom_can_change_baud => self.invalid(req.opcode),
             op::CHANGE_BAUDRATE => {
                 let frame = self.reply(op::CHANGE_BAUDRATE, value, &[], Ok(()));
+                // The stub knows the crystal; the ROM sets its divider from its own estimate.
+                let baud = if rom { regs.rom_uart_baud(w(0)) } else { w(0) };
                 Outcome {
                     frames: vec![frame],
                     work: Duration::ZERO,
-                    after: After::ChangeBaud(w(0)),
+                    after: After::ChangeBaud(baud),
                 }
             }
             op::FLASH_BEGIN | op::FLASH_DEFL_BEGIN => self.begin(req, flash, timing),
@@ -260,13 +265,23 @@ impl SimLoader {
                 }
             }
             op::MEM_BEGIN => {
-                self.mem_expect = Some((w(0), w(3)));
+                self.mem_expect = Some((w(0), w(2), w(3)));
                 self.mem_loaded = 0;
                 one(self.reply(op::MEM_BEGIN, value, &[], Ok(())))
             }
             op::MEM_DATA => {
                 let len = w(0) as usize;
                 let block = req.data.get(16..).unwrap_or(&[]);
+                if let Some((_, block_size, addr)) = self.mem_expect {
+                    let at = addr.wrapping_add(w(1).wrapping_mul(block_size));
+                    if !super::memory::in_ram(spec.chip, at, len as u32) {
+                        return Outcome {
+                            frames: vec![],
+                            work: Duration::ZERO,
+                            after: After::Crash,
+                        };
+                    }
+                }
                 let status = if self.mem_expect.is_none() {
                     Err(self.fail(code::ROM_INVALID, code::STUB_NOT_IN_FLASH_MODE))
                 } else if len > block.len() || checksum(&block[..len]) as u32 != req.checksum {
@@ -281,7 +296,11 @@ impl SimLoader {
                 let entry = w(1);
                 let frame = self.reply(op::MEM_END, value, &[], Ok(()));
                 let after = if w(0) == 0 && entry != 0 && self.mem_loaded > 0 && rom {
-                    After::StartStub
+                    if super::memory::in_ram(spec.chip, entry, 2) {
+                        After::StartStub
+                    } else {
+                        After::Crash
+                    }
                 } else {
                     After::Stay
                 };

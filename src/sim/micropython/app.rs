@@ -7,7 +7,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use super::compile::compile_module;
-use super::firmware::{fs_region, Board};
+use super::firmware::Board;
 use super::fs::{Fs, Mounted};
 use super::parser::parse;
 use super::value::Exception;
@@ -78,6 +78,7 @@ pub struct MicroPython {
     wake: Option<Duration>,
     out: Vec<(Duration, Vec<u8>)>,
     hard_reset: bool,
+    bootloader: bool,
     chip: Chip,
 }
 
@@ -85,7 +86,7 @@ impl MicroPython {
     /// Boots at `at` from `flash`: mounts (or formats) the filesystem, runs boot.py and
     /// main.py, then shows the banner and prompt.
     pub fn boot(at: Duration, chip: Chip, board: Board, flash: &mut NorFlash) -> MicroPython {
-        let (start, len) = fs_region(chip, flash.size());
+        let (start, len) = board.fs;
         let (fs, _) = Fs::mount(flash.contents(), start, len);
         let mut mp = MicroPython {
             board,
@@ -100,6 +101,7 @@ impl MicroPython {
             wake: None,
             out: Vec::new(),
             hard_reset: false,
+            bootloader: false,
             chip,
         };
         mp.start(flash);
@@ -131,6 +133,11 @@ impl MicroPython {
     /// The program called `machine.reset()`: the chip must reboot.
     pub fn take_hard_reset(&mut self) -> bool {
         std::mem::take(&mut self.hard_reset)
+    }
+
+    /// The program called `machine.bootloader()`: the chip must restart into its ROM loader.
+    pub fn take_bootloader(&mut self) -> bool {
+        std::mem::take(&mut self.bootloader)
     }
 
     /// When the host should look again even if nothing arrives (a program is running).
@@ -176,7 +183,7 @@ impl MicroPython {
     /// Lets the firmware run until `now`.
     pub fn advance(&mut self, now: Duration, flash: &mut NorFlash) {
         loop {
-            if self.hard_reset {
+            if self.hard_reset || self.bootloader {
                 return;
             }
             if !self.vm.running() {
@@ -203,6 +210,7 @@ impl MicroPython {
                 out: &mut printed,
                 sleep: None,
                 reset: false,
+                bootloader: false,
             };
             let (ran, why) = self.vm.run(&mut ctx, budget.min(BATCH));
             self.say(&printed);
@@ -213,6 +221,7 @@ impl MicroPython {
                 Run::Sleep(d) => self.wake = Some(self.clock + d),
                 Run::Done(result) => self.finish(result, flash),
                 Run::Reset => self.hard_reset = true,
+                Run::Bootloader => self.bootloader = true,
             }
         }
     }
@@ -300,7 +309,7 @@ impl MicroPython {
         self.rx.clear();
         self.wake = None;
         self.input = Input::None;
-        let (start, len) = fs_region(self.chip, flash.size());
+        let (start, len) = self.board.fs;
         let (fs, mounted) = Fs::mount(flash.contents(), start, len);
         self.fs = fs;
         match mounted {

@@ -2,16 +2,17 @@
 //! version, build date, board and MCU names), other firmware, or nothing bootable.
 //!
 //! Recognition (see the module docs of [`super`] for the why):
-//! - ESP32 family: a valid image header at the bootloader offset, and at the app partition
-//!   (0x10000) an ESP-IDF app image whose `esp_app_desc_t` (magic 0xABCD5432 at image byte
-//!   0x20) names the project `micropython`. The version comes from the banner string in the
-//!   image (`MicroPython v1.24.1 on 2024-11-29`) when present, else from the descriptor's
-//!   `version` and `date` fields.
+//! - ESP32 family: the app the bootloader starts ([`crate::sim::boot`] checks it and finds it
+//!   through the partition table) is an ESP-IDF app image whose `esp_app_desc_t` (magic
+//!   0xABCD5432 at image byte 0x20) names the project `micropython`. The version comes from
+//!   the banner string in the image (`MicroPython v1.24.1 on 2024-11-29`) when present, else
+//!   from the descriptor's `version` and `date` fields.
 //! - ESP8266 (no app descriptor): a valid header at 0 and the banner string
 //!   `MicroPython v…` within the first 1 MB.
 
 use crate::protocol::chip::{Chip, ChipSpec};
 use crate::protocol::image::{self, BuildSpec, ExtHeader, APP_DESC_MAGIC};
+use crate::protocol::partition::{self, TABLE_OFFSET};
 
 /// Where ESP-IDF's default partition tables put the (first) app.
 pub const APP_OFFSET: usize = 0x10000;
@@ -44,10 +45,19 @@ pub struct Board {
     pub heap: i64,
     pub mac: [u8; 6],
     pub flash_size: usize,
+    /// The filesystem's region of the flash: (offset, length).
+    pub fs: (usize, usize),
 }
 
 impl Board {
-    pub fn new(chip: Chip, version: &str, date: &str, mac: [u8; 6], flash_size: usize) -> Board {
+    pub fn new(
+        chip: Chip,
+        version: &str,
+        date: &str,
+        mac: [u8; 6],
+        flash_size: usize,
+        fs: Option<(usize, usize)>,
+    ) -> Board {
         let (name, mcu) = names(chip);
         let esp8266 = chip == Chip::Esp8266;
         // sys.implementation._mpy: bytecode version 6, sub-version 3, native arch (xtensa 9, xtensawin 10, rv32imc 11).
@@ -67,6 +77,7 @@ impl Board {
             heap: if esp8266 { 37_000 } else { 110_000 },
             mac,
             flash_size,
+            fs: fs.unwrap_or_else(|| fs_region(chip, flash_size)),
         }
     }
 
@@ -102,8 +113,9 @@ fn names(chip: Chip) -> (&'static str, &'static str) {
     }
 }
 
-/// The filesystem partition: `(start, length)`. ESP32 4 MB: 0x200000 to the end; ESP8266
-/// 2 MB and up: 0x100000 to the end; smaller flash: its second half.
+/// Where the filesystem is when no partition table says: `(start, length)`. ESP8266 2 MB and
+/// up: 0x100000 to the end; ESP32 family 4 MB: 0x200000 to the end; smaller flash: its
+/// second half.
 pub fn fs_region(chip: Chip, flash_size: usize) -> (usize, usize) {
     let usual = if chip == Chip::Esp8266 {
         0x10_0000
@@ -157,22 +169,22 @@ fn iso_date(date: &str) -> Option<String> {
     Some(format!("{year:04}-{month:02}-{day:02}"))
 }
 
-pub fn identify(spec: &ChipSpec, flash: &[u8]) -> Firmware {
-    let boot = spec.bootloader_offset as usize;
-    if flash.get(boot) != Some(&image::MAGIC) {
+/// What an ESP8266's flash boots: its one image, MicroPython if it carries the banner.
+pub fn identify_esp8266(flash: &[u8]) -> Firmware {
+    if flash.first() != Some(&image::MAGIC) {
         return Firmware::Invalid;
     }
-    if spec.chip == Chip::Esp8266 {
-        return match banner_in(&flash[..flash.len().min(1 << 20)]) {
-            Some((version, date)) => Firmware::MicroPython { version, date },
-            None => Firmware::Other,
-        };
+    match banner_in(&flash[..flash.len().min(1 << 20)]) {
+        Some((version, date)) => Firmware::MicroPython { version, date },
+        None => Firmware::Other,
     }
-    let Some(app) = flash.get(APP_OFFSET..) else {
-        return Firmware::Other;
-    };
+}
+
+/// What a bootable ESP-IDF app image is: MicroPython (by its app descriptor), or other.
+pub fn identify_app(app: &[u8]) -> Firmware {
     let desc = image::APP_DESC_OFFSET;
     let is_app = app.first() == Some(&image::MAGIC)
+        && app.len() >= desc + 112
         && app
             .get(desc..desc + 4)
             .is_some_and(|m| u32::from_le_bytes(m.try_into().unwrap()) == APP_DESC_MAGIC);
@@ -194,10 +206,10 @@ pub fn identify(spec: &ChipSpec, flash: &[u8]) -> Firmware {
     Firmware::MicroPython { version, date }
 }
 
-/// A small image set that [`identify`] takes for MicroPython `DEFAULT_VERSION`:
-/// `(offset, bytes)` parts to write. Used by `esp-sim --app micropython` and tests.
+/// A small image set that boots as MicroPython `DEFAULT_VERSION`: `(offset, bytes)` parts
+/// to write (bootloader, partition table, app). Used by `esp-sim --app micropython` and tests.
 pub fn micropython_image(spec: &ChipSpec) -> Vec<(usize, Vec<u8>)> {
-    let board = Board::new(spec.chip, DEFAULT_VERSION, DEFAULT_DATE, [0; 6], 0);
+    let board = Board::new(spec.chip, DEFAULT_VERSION, DEFAULT_DATE, [0; 6], 0, None);
     let mut banner = format!(
         "MicroPython {} on {}; {}",
         board.version,
@@ -222,7 +234,7 @@ pub fn micropython_image(spec: &ChipSpec) -> Vec<(usize, Vec<u8>)> {
         min_rev: 0,
         min_rev_full: 0,
         max_rev_full: 0xFFFF,
-        hash_appended: false,
+        hash_appended: true,
     };
     let build = BuildSpec {
         flash_mode: 2,
@@ -242,8 +254,11 @@ pub fn micropython_image(spec: &ChipSpec) -> Vec<(usize, Vec<u8>)> {
     put(112, "v5.2.2");
     desc.extend_from_slice(&banner);
     let app = image::build(&build, &[(0x3F40_0020, &desc)]);
+    // MicroPython 1.26 and later: nvs, phy_init, factory; the filesystem takes the rest.
+    let table = partition::build(&partition::micropython_table(0x1F_0000, None), true);
     vec![
         (spec.bootloader_offset as usize, bootloader),
+        (TABLE_OFFSET as usize, table),
         (APP_OFFSET, app),
     ]
 }
@@ -251,6 +266,11 @@ pub fn micropython_image(spec: &ChipSpec) -> Vec<(usize, Vec<u8>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sim::bootlog::flash_boot;
+
+    fn identify(spec: &ChipSpec, flash: &[u8]) -> Firmware {
+        flash_boot(spec, flash, crate::sim::usual_revision(spec.chip)).firmware
+    }
 
     fn flash_with(parts: &[(usize, Vec<u8>)]) -> Vec<u8> {
         let mut flash = vec![0xFF; 4 << 20];
@@ -279,11 +299,12 @@ mod tests {
     fn descriptor_fields_without_a_banner_string() {
         let spec = Chip::Esp32.spec();
         let mut parts = micropython_image(spec);
-        let app = &mut parts[1].1;
+        let app = &mut parts[2].1;
         let banner = app.windows(13).position(|w| w == b"MicroPython v").unwrap();
         app[banner] = b'X';
         app[0x20 + 16..0x20 + 24].copy_from_slice(b"v1.22.0\0");
         app[0x20 + 96..0x20 + 107].copy_from_slice(b"Jan  5 2024");
+        reseal(app);
         let fw = identify(spec, &flash_with(&parts));
         assert_eq!(
             fw,
@@ -298,7 +319,8 @@ mod tests {
     fn other_and_invalid() {
         let spec = Chip::Esp32.spec();
         let mut parts = micropython_image(spec);
-        parts[1].1[0x20 + 48..0x20 + 59].copy_from_slice(b"hello_world");
+        parts[2].1[0x20 + 48..0x20 + 59].copy_from_slice(b"hello_world");
+        reseal(&mut parts[2].1);
         assert_eq!(identify(spec, &flash_with(&parts)), Firmware::Other);
         assert_eq!(identify(spec, &flash_with(&parts[1..])), Firmware::Invalid);
         assert_eq!(
@@ -311,4 +333,17 @@ mod tests {
         assert_eq!(fs_region(Chip::Esp32, 4 << 20), (0x200000, 0x200000));
         assert_eq!(fs_region(Chip::Esp8266, 1 << 20), (0x80000, 0x80000));
     }
+}
+
+/// Fixes checksum and digest after a test edited an image's segment data.
+#[cfg(test)]
+pub(crate) fn reseal(app: &mut [u8]) {
+    let parsed = image::parse(app, image::Layout::Esp32);
+    let Err(image::ImageError::BadChecksum { at, computed, .. }) = parsed else {
+        panic!("expected a stale checksum: {parsed:?}");
+    };
+    app[at] = computed;
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(&app[..at + 1]);
+    app[at + 1..at + 33].copy_from_slice(&digest);
 }

@@ -30,7 +30,7 @@ mod value;
 mod vm;
 
 pub use app::MicroPython;
-pub use firmware::{fs_region, identify, micropython_image, Board, Firmware};
+pub use firmware::{fs_region, micropython_image, Board, Firmware};
 
 #[cfg(test)]
 mod tests;

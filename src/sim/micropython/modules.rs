@@ -108,6 +108,7 @@ pub fn build(name: &'static str, board: &Board) -> Module {
         ]),
         "machine" => natives(&[
             "machine.reset",
+            "machine.bootloader",
             "machine.soft_reset",
             "machine.freq",
             "machine.unique_id",
@@ -293,6 +294,10 @@ pub fn call(ctx: &mut Ctx, name: &str, args: &[Value]) -> R<Value> {
         "time.time" => Ok(Value::Int(ctx.now.as_secs() as i64)),
         "machine.reset" => {
             ctx.reset = true;
+            none
+        }
+        "machine.bootloader" => {
+            ctx.bootloader = true;
             none
         }
         // As on the board: SystemExit, which the REPL turns into a soft reset.

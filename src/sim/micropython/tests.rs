@@ -24,6 +24,7 @@ impl Bench {
             "2024-11-29",
             [1, 2, 3, 4, 5, 6],
             flash.size(),
+            None,
         );
         let mp = MicroPython::boot(Duration::ZERO, chip, board, &mut flash);
         let mut b = Bench {
@@ -104,7 +105,14 @@ impl Bench {
 const BANNER: &str = "MicroPython v1.24.1 on 2024-11-29; Generic ESP32 module with ESP32\r\nType \"help()\" for more information.\r\n>>> ";
 
 fn boot_text(flash: &mut NorFlash) -> String {
-    let board = Board::new(Chip::Esp32, "v1.24.1", "2024-11-29", [0; 6], flash.size());
+    let board = Board::new(
+        Chip::Esp32,
+        "v1.24.1",
+        "2024-11-29",
+        [0; 6],
+        flash.size(),
+        None,
+    );
     let mut mp = MicroPython::boot(Duration::ZERO, Chip::Esp32, board, flash);
     mp.advance(MS, flash);
     let text: Vec<u8> = mp.take_output().into_iter().flat_map(|(_, b)| b).collect();
@@ -443,13 +451,14 @@ mod on_the_device {
         let mut flash = dev.flash().to_vec();
         let name = 0x10000 + 0x20 + 48;
         flash[name..name + 11].copy_from_slice(b"blink_demo\0");
+        crate::sim::micropython::firmware::reseal(&mut flash[0x10000..]);
         let mut dev = device(Chip::Esp32);
         dev.load_flash(&flash);
         dev.power_on(Duration::ZERO);
         let mut port = SimPort::new(dev);
         let log = read_until(&mut port, "app_main()\r\n");
         assert!(
-            log.contains("I (29) boot: ESP-IDF second stage bootloader"),
+            log.contains("I (29) boot: ESP-IDF v5.2.2 2nd stage bootloader"),
             "{log:?}"
         );
         block_on(port.write(b"\r\x03\r\x01")).unwrap();

@@ -28,6 +28,8 @@ pub struct Ctx<'a> {
     pub sleep: Option<Duration>,
     /// Set by `machine.reset()`.
     pub reset: bool,
+    /// Set by `machine.bootloader()`.
+    pub bootloader: bool,
 }
 
 impl Ctx<'_> {
@@ -50,6 +52,8 @@ pub enum Run {
     Done(Result<(), Rc<Exception>>),
     /// The program asked for a hard reset (`machine.reset()`).
     Reset,
+    /// The program asked for the ROM bootloader (`machine.bootloader()`).
+    Bootloader,
 }
 
 enum Block {
@@ -139,6 +143,10 @@ impl Vm {
             if std::mem::take(&mut ctx.reset) {
                 self.frames.clear();
                 return (n, Run::Reset);
+            }
+            if std::mem::take(&mut ctx.bootloader) {
+                self.frames.clear();
+                return (n, Run::Bootloader);
             }
         }
         (budget, Run::Budget)
