@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { spawn } from "node:child_process";
 import { WebSocketServer } from "ws";
 import { chromium } from "playwright-core";
+import { after } from "node:test";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const root = path.resolve(here, "../..");
@@ -162,26 +163,35 @@ export function patternBytes(length, seed) {
 }
 export const patternSource = patternBytes.toString();
 
+/// Every simulator a test file started; a failing test must not leave one running (the file
+/// would never end).
+const sims = new Set();
+after(() => { for (const child of sims) child.kill(); });
+
 /// Starts `esp-sim` (built by `cargo build --bin esp-sim`) with a WebSocket endpoint for the
-/// fake serial port. Returns its ws URL, the flash file path, and `stop()`.
-export async function startSim({ chip, wiring = "uart", flashSize = "4MB", flashFile, extra = [] }) {
+/// fake serial port. Returns its ws URL (and its USB bus URL with `bus: true`), the flash file
+/// path, and `stop()`.
+export async function startSim({ chip, wiring = "uart", flashSize = "4MB", flashFile, extra = [], bus = false }) {
   const bin = path.join(root, "target", "debug", "esp-sim");
   const args = ["--chip", chip, "--listen", "127.0.0.1:0", "--ws", "127.0.0.1:0", "--wiring", wiring,
-    "--flash-size", flashSize, "--flash-file", flashFile, ...extra];
+    "--flash-size", flashSize, "--flash-file", flashFile, ...(bus ? ["--bus", "127.0.0.1:0"] : []), ...extra];
   const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
+  sims.add(child);
+  child.on("exit", () => sims.delete(child));
   let out = "";
   child.stderr.on("data", (d) => { out += d; });
-  const wsUrl = await new Promise((resolve, reject) => {
+  const [wsUrl, busUrl] = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`esp-sim did not start: ${out}`)), 10000);
     child.stdout.on("data", (d) => {
       out += d;
-      const m = out.match(/ ws (127\.0\.0\.1:\d+)/);
-      if (m) { clearTimeout(timer); resolve(`ws://${m[1]}`); }
+      const m = out.match(/ ws (127\.0\.0\.1:\d+)(?: bus (127\.0\.0\.1:\d+))?/);
+      if (m && out.includes("\n")) { clearTimeout(timer); resolve([`ws://${m[1]}`, m[2] && `ws://${m[2]}`]); }
     });
     child.on("exit", (code) => reject(new Error(`esp-sim exited (${code}): ${out}`)));
   });
   return {
     wsUrl,
+    busUrl,
     flashFile,
     output: () => out,
     stop: () => new Promise((resolve) => { child.once("exit", resolve); child.kill(); }),

@@ -68,10 +68,37 @@ function espImageFix(img, chip) {
   return img;
 }
 
-/// A merged MicroPython-like firmware for `chip` (flashed at its bootloader offset): a small
-/// bootloader image, then at flash 0x10000 an app image whose ESP-IDF app descriptor says
-/// project "micropython" and `version`. ESP8266 images carry the version string instead.
-export function micropythonImage(chip, version = "v1.24.1", appSize = 120_000) {
+/// An ESP-IDF partition table (0xC00 bytes at flash 0x8000): rows of
+/// [type, subtype, offset, size, label], then the MD5 row, then 0xFF.
+export function partitionTable(rows) {
+  const entries = rows.map(([type, subtype, offset, size, label]) => {
+    const e = Buffer.alloc(32);
+    e.writeUInt16LE(0x50aa, 0);
+    e[2] = type; e[3] = subtype;
+    e.writeUInt32LE(offset, 4); e.writeUInt32LE(size, 8);
+    e.write(label, 12, "latin1");
+    return e;
+  });
+  const body = Buffer.concat(entries);
+  const md5 = Buffer.concat([Buffer.from([0xeb, 0xeb]), Buffer.alloc(14, 0xff),
+    crypto.createHash("md5").update(body).digest()]);
+  const table = Buffer.concat([body, md5]);
+  return Buffer.concat([table, Buffer.alloc(0xc00 - table.length, 0xff)]);
+}
+
+/// MicroPython's table since 1.26 (`partitions-4MiBplus.csv`): nvs, phy_init, factory; the
+/// filesystem takes the flash after it. `vfs: [offset, size]` adds 1.22–1.25's vfs row.
+export function micropythonTable({ factory = 0x1f0000, vfs = null } = {}) {
+  const rows = [[1, 2, 0x9000, 0x6000, "nvs"], [1, 1, 0xf000, 0x1000, "phy_init"], [0, 0, 0x10000, factory, "factory"]];
+  if (vfs) rows.push([1, 0x81, vfs[0], vfs[1], "vfs"]);
+  return partitionTable(rows);
+}
+
+/// A merged MicroPython-like firmware for `chip` (flashed at its bootloader offset), laid out
+/// as MicroPython's `firmware.bin`: a small bootloader image, the partition table at flash
+/// 0x8000, then at 0x10000 an app image whose ESP-IDF app descriptor says project
+/// "micropython" and `version`. ESP8266 images carry the version string instead.
+export function micropythonImage(chip, version = "v1.24.1", appSize = 120_000, table = micropythonTable()) {
   const boot = BOOT_OFFSET[chip];
   if (chip === "esp8266") {
     const img = espImage(chip, appSize, { seed: 31 });
@@ -81,6 +108,9 @@ export function micropythonImage(chip, version = "v1.24.1", appSize = 120_000) {
   }
   const bootloader = espImage(chip, 20_000, { seed: 29 });
   const app = espImage(chip, appSize, { seed: 30, app: true, desc: { version, project: "micropython" } });
-  const gap = 0x10000 - boot - bootloader.length;
-  return Buffer.concat([bootloader, Buffer.alloc(gap, 0xff), app]);
+  const flash = Buffer.alloc(0x10000 - boot + app.length, 0xff);
+  bootloader.copy(flash, 0);
+  table.copy(flash, 0x8000 - boot);
+  app.copy(flash, 0x10000 - boot);
+  return flash;
 }

@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use webflash::protocol::chip::Chip;
+use webflash::sim::StartMode;
 use webflash::usb::ResetWiring;
 
 pub const USAGE: &str = "\
@@ -16,9 +17,18 @@ Serves one simulated ESP chip as a serial port.
   --listen ADDR:PORT   serve RFC 2217 (telnet COM-PORT-OPTION) there; port 0 picks a free one
   --raw                serve plain TCP instead; the chip starts in download mode
   --ws ADDR:PORT       also serve the browser test harness over WebSocket
+  --bus ADDR:PORT      announce the board's USB device (it changes on native-USB boards)
+                       over WebSocket, for the browser harness's fake USB
   --flash-size SIZE    e.g. 4MB (default), 2MB, 16MB, 512KB
   --mac MAC            base MAC, e.g. aa:bb:cc:dd:ee:ff
-  --wiring KIND        uart (USB-UART bridge, default), usb-jtag, usb-otg
+  --wiring KIND        uart (USB-UART bridge, default), usb-jtag, usb-otg (the connector
+                       is the chip's own USB: S2's ROM serves USB-OTG CDC, S3's ROM
+                       USB-Serial-JTAG, MicroPython TinyUSB CDC; esp32s2, esp32s3, esp32p4)
+  --start MODE         settled (running its firmware, default), download (held in the
+                       ROM loader by its BOOT button, the default with --raw), boot
+                       (powered on just now)
+  --firmware-watchdogs the firmware on the board runs with the RTC and super watchdogs
+                       armed, so they keep counting after a reset into download mode
   --flash-file PATH    load flash from PATH (if it exists) and keep PATH up to date
   --app micropython    write a MicroPython image into flash and boot it (files in the
                        flash's filesystem region are kept); works with --raw for
@@ -26,7 +36,8 @@ Serves one simulated ESP chip as a serial port.
   --realtime           pace bytes at the negotiated baud (10 bits per byte, plus 1 ms USB
                        latency per transfer) in wall time, for timing real tools
 
-Once ready it prints one line: `esp-sim listening on ADDR:PORT` (plus ` ws ADDR:PORT`).
+Once ready it prints one line: `esp-sim listening on ADDR:PORT` (plus ` ws ADDR:PORT` and
+` bus ADDR:PORT`).
 ";
 
 /// Everything the command line chose.
@@ -43,6 +54,10 @@ pub struct Options {
     pub realtime: bool,
     /// Boot straight into this firmware (only `micropython`).
     pub app: Option<App>,
+    pub bus: Option<SocketAddr>,
+    /// How the board starts (`None`: as the link suggests).
+    pub start: Option<StartMode>,
+    pub firmware_watchdogs: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +78,9 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Options, String> 
     let mut flash_file = None;
     let mut realtime = false;
     let mut app = None;
+    let mut bus = None;
+    let mut start = None;
+    let mut firmware_watchdogs = false;
     while let Some(arg) = args.next() {
         // Accept both `--flag value` and `--flag=value`.
         let (flag, inline) = match arg.split_once('=') {
@@ -83,6 +101,18 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Options, String> 
             "--listen" => listen = Some(parse_addr(&value()?)?),
             "--ws" => ws = Some(parse_addr(&value()?)?),
             "--raw" => raw = true,
+            "--bus" => bus = Some(parse_addr(&value()?)?),
+            "--firmware-watchdogs" => firmware_watchdogs = true,
+            "--start" => {
+                start = Some(match value()?.as_str() {
+                    "settled" => StartMode::Reset,
+                    "download" => StartMode::Download,
+                    "boot" => StartMode::App,
+                    other => {
+                        return Err(format!("unknown start {other:?} (settled, download, boot)"))
+                    }
+                })
+            }
             "--realtime" => realtime = true,
             "--flash-size" => flash_size = Some(parse_size(&value()?)?),
             "--mac" => mac = Some(parse_mac(&value()?)?),
@@ -109,8 +139,14 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Options, String> 
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
+    let chip = chip.ok_or("--chip is required")?;
+    if wiring == ResetWiring::UsbOtg && chip.native_usb().and_then(|u| u.rom_otg_pid).is_none() {
+        return Err(format!(
+            "{chip} has no USB-OTG (--wiring usb-otg is for S2, S3, P4)"
+        ));
+    }
     Ok(Options {
-        chip: chip.ok_or("--chip is required")?,
+        chip,
         listen: listen.ok_or("--listen is required")?,
         raw,
         ws,
@@ -120,6 +156,9 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Options, String> 
         flash_file,
         realtime,
         app,
+        bus,
+        start,
+        firmware_watchdogs,
     })
 }
 

@@ -42,6 +42,11 @@ pub trait Link {
     fn line_ack_wait(&self) -> Duration {
         Duration::ZERO
     }
+    /// The USB device behind this port went away. Returns whether the connection ends (a
+    /// browser's port dies; a TCP serial server keeps its socket and serves what appeared).
+    fn device_gone(&mut self) -> io::Result<bool> {
+        Ok(false)
+    }
 }
 
 /// Reads what is there within `timeout`: `Ok(None)` on timeout, `Ok(Some(0))` at end of stream.
@@ -196,7 +201,8 @@ impl Link for TelnetLink {
 }
 
 /// The browser harness (tests/e2e/fake-serial.js): binary frames carry serial bytes both ways,
-/// text frames carry `open` (baud), `signals` (DTR/RTS) and `close` as JSON.
+/// text frames carry `open` (baud), `signals` (DTR/RTS) and `close` as JSON, and towards the page
+/// `disconnect` when the USB device went away.
 pub struct WsLink {
     ws: WebSocket<TcpStream>,
 }
@@ -261,6 +267,15 @@ impl Link for WsLink {
 
     fn initial_baud(&self) -> Option<u32> {
         Some(DEFAULT_BAUD)
+    }
+
+    fn device_gone(&mut self) -> io::Result<bool> {
+        let _ = self
+            .ws
+            .send(Message::Text(r#"{"type":"disconnect"}"#.into()));
+        let _ = self.ws.close(None);
+        let _ = self.ws.flush();
+        Ok(true)
     }
 }
 

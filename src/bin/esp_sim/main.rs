@@ -7,6 +7,7 @@
 //! its flash persist between connections. See `args::USAGE`.
 
 mod args;
+mod bus;
 mod flash_file;
 mod link;
 mod pace;
@@ -20,6 +21,7 @@ use std::time::{Duration, Instant};
 use webflash::sim::{Device, DeviceConfig, StartMode};
 
 use crate::args::Options;
+use crate::bus::Bus;
 use crate::flash_file::FlashFile;
 use crate::link::{Link, RawLink, TelnetLink, WsLink};
 use crate::pace::Paced;
@@ -59,13 +61,16 @@ fn run(options: Options) -> io::Result<()> {
         config.mac = mac;
     }
     config.wiring = options.wiring;
+    config.firmware_arms_watchdogs = options.firmware_watchdogs;
     // Plain TCP has no control lines to reset the chip with, so it must already be listening
     // (or, with --app, already running the app).
-    config.start = if options.raw && options.app.is_none() {
-        StartMode::Download
-    } else {
-        StartMode::Reset
-    };
+    config.start = options
+        .start
+        .unwrap_or(if options.raw && options.app.is_none() {
+            StartMode::Download
+        } else {
+            StartMode::Reset
+        });
     let mut device = Device::new(config);
     let start = Instant::now();
     let flash_file = options.flash_file.clone().map(FlashFile::new);
@@ -96,6 +101,11 @@ fn run(options: Options) -> io::Result<()> {
     if let Some(l) = &ws_listener {
         ready.push_str(&format!(" ws {}", l.local_addr()?));
     }
+    if let Some(addr) = options.bus {
+        let (bus, addr) = Bus::start(addr)?;
+        sim.announce_on(bus);
+        ready.push_str(&format!(" bus {addr}"));
+    }
     let mut stdout = io::stdout();
     writeln!(stdout, "{ready}")?;
     stdout.flush()?;
@@ -116,6 +126,7 @@ fn run(options: Options) -> io::Result<()> {
                 Err(e) => eprintln!("esp-sim: WebSocket handshake failed: {e}"),
             }
         } else {
+            sim.tick();
             sim.save_flash_when_idle()?;
             std::thread::sleep(ACCEPT_POLL);
         }

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use webflash::port::Signals;
 use webflash::sim::timing::{wire_time, Timing};
+use webflash::sim::usb::UsbId;
 use webflash::sim::Output;
 
 use crate::session::Target;
@@ -109,6 +110,9 @@ impl<T: Target> Target for Paced<T> {
     fn flash_generation(&self) -> u64 {
         self.inner.flash_generation()
     }
+    fn usb_id(&self) -> Option<UsbId> {
+        self.inner.usb_id()
+    }
 }
 
 #[cfg(test)]
@@ -150,6 +154,9 @@ mod tests {
         }
         fn flash_generation(&self) -> u64 {
             0
+        }
+        fn usb_id(&self) -> Option<UsbId> {
+            None
         }
     }
 

@@ -8,8 +8,10 @@ use std::io;
 use std::time::{Duration, Instant};
 
 use webflash::port::Signals;
+use webflash::sim::usb::UsbId;
 use webflash::sim::{garble, Device, Output};
 
+use crate::bus::Bus;
 use crate::flash_file::FlashFile;
 use crate::link::{HostEvent, Link};
 
@@ -23,6 +25,8 @@ pub trait Target {
     fn uart_baud(&self) -> u32;
     fn flash(&self) -> &[u8];
     fn flash_generation(&self) -> u64;
+    /// The USB device the board shows now (`None`: none).
+    fn usb_id(&self) -> Option<UsbId>;
 }
 
 impl Target for Device {
@@ -46,6 +50,9 @@ impl Target for Device {
     }
     fn flash_generation(&self) -> u64 {
         Device::flash_generation(self)
+    }
+    fn usb_id(&self) -> Option<UsbId> {
+        Device::usb_id(self)
     }
 }
 
@@ -111,6 +118,10 @@ pub struct Sim<T> {
     /// Lines as the last host left them.
     signals: Signals,
     last_activity: Duration,
+    /// Where the board's USB device changes are announced (the browser harness's fake USB).
+    bus: Option<Bus>,
+    /// The USB device the connected host opened.
+    opened: Option<UsbId>,
 }
 
 impl<T: Target> Sim<T> {
@@ -126,6 +137,28 @@ impl<T: Target> Sim<T> {
             flash_file,
             signals: Signals::default(),
             last_activity: Duration::ZERO,
+            bus: None,
+            opened: None,
+        }
+    }
+
+    /// Announces the board's USB device on `bus` from now on.
+    pub fn announce_on(&mut self, bus: Bus) {
+        bus.publish(self.target.usb_id());
+        self.bus = Some(bus);
+    }
+
+    /// Lets the chip live while no host is connected (what it prints is lost, as on a port
+    /// nobody opened), announcing a change of its USB device.
+    pub fn tick(&mut self) {
+        let now = self.now();
+        self.target.take_output(now);
+        self.announce();
+    }
+
+    fn announce(&self) {
+        if let Some(bus) = &self.bus {
+            bus.publish(self.target.usb_id());
         }
     }
 
@@ -160,6 +193,7 @@ impl<T: Target> Sim<T> {
         let now = self.now();
         self.target.take_output(now);
         self.last_activity = now;
+        self.opened = self.target.usb_id();
         let mut host_baud = link.initial_baud();
         let mut events = Vec::new();
         let result = loop {
@@ -233,6 +267,15 @@ impl<T: Target> Sim<T> {
         if open {
             link.flush()?;
         }
+        // The USB device the host opened went away (the chip re-enumerated as another one).
+        self.announce();
+        let usb = self.target.usb_id();
+        if open && usb != self.opened {
+            if link.device_gone()? {
+                return Ok(false);
+            }
+            self.opened = usb;
+        }
         Ok(open)
     }
 }
@@ -298,6 +341,13 @@ mod tests {
         }
         fn flash_generation(&self) -> u64 {
             self.generation
+        }
+        fn usb_id(&self) -> Option<UsbId> {
+            Some(UsbId {
+                vid: 0x10C4,
+                pid: 0xEA60,
+                serial: None,
+            })
         }
     }
 
