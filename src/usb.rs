@@ -78,6 +78,24 @@ pub fn identify(vid: u16, pid: u16) -> Option<&'static UsbBridge> {
         .find(|bridge| bridge.vid == vid && bridge.pid == pid)
 }
 
+/// Espressif's USB vendor id.
+pub const ESPRESSIF_VID: u16 = 0x303A;
+
+/// Whether 303A:`pid` is a firmware's own USB device on a chip with native USB (MicroPython's
+/// TinyUSB CDC is 0x4000 | classes; boards registered their own ids from 0x8000), not a ROM or
+/// USB-Serial-JTAG: its DTR/RTS reset nothing, and the ROM is another USB device.
+pub fn is_native_firmware_usb(vid: u16, pid: u16) -> bool {
+    vid == ESPRESSIF_VID && ((0x4000..0x4100).contains(&pid) || pid >= 0x8000)
+}
+
+/// Whether the device is an ESP ROM's download port (USB-OTG CDC or USB-Serial-JTAG).
+pub fn is_esp_rom_usb(vid: u16, pid: u16) -> bool {
+    identify(vid, pid).is_some_and(|b| {
+        b.vid == ESPRESSIF_VID
+            && matches!(b.wiring, ResetWiring::UsbOtg | ResetWiring::UsbJtagSerial)
+    })
+}
+
 /// A one-line description for the device card, e.g. `CP210x USB-UART (10C4:EA60)`.
 pub fn describe(vid: Option<u16>, pid: Option<u16>) -> String {
     match (vid, pid) {
@@ -116,6 +134,18 @@ mod tests {
             "Unknown USB serial device (1234:5678)"
         );
         assert!(describe(None, None).starts_with("Serial port"));
+    }
+
+    #[test]
+    fn firmware_and_rom_usb_devices_are_told_apart() {
+        assert!(is_native_firmware_usb(0x303A, 0x4001));
+        assert!(is_native_firmware_usb(0x303A, 0x80D1)); // a vendor board's MicroPython
+        assert!(!is_native_firmware_usb(0x303A, 0x1001));
+        assert!(!is_native_firmware_usb(0x303A, 0x0002));
+        assert!(!is_native_firmware_usb(0x10C4, 0xEA60));
+        assert!(is_esp_rom_usb(0x303A, 0x0002));
+        assert!(is_esp_rom_usb(0x303A, 0x1001));
+        assert!(!is_esp_rom_usb(0x303A, 0x4001));
     }
 
     #[test]

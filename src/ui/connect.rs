@@ -8,6 +8,7 @@ use super::session::{self, Board, PortChoice};
 use super::state::{AppState, BoardCard, Link};
 use crate::loader::{Baud, Event, Stage};
 use crate::protocol::chip::{format_size, Chip};
+use crate::usb;
 use crate::web::serial_supported;
 
 /// Resets into the loader, identifies the chip, starts the flasher stub.
@@ -64,7 +65,8 @@ async fn prepare(board: &mut Board, state: AppState) -> Result<BoardCard, String
 }
 
 /// Resets the open board into its loader and identifies it, updating the shared state.
-async fn prepare_open_board(usb: String, state: AppState) {
+/// Returns whether it is ready.
+pub(super) async fn prepare_open_board(usb: String, state: AppState) -> bool {
     state.link.set(Link::Preparing { usb: usb.clone() });
     state.say(format!(
         "Connected to {usb}. Resetting the board into its bootloader…"
@@ -72,7 +74,7 @@ async fn prepare_open_board(usb: String, state: AppState) {
     let result = session::lease(async move |board: &mut Board| prepare(board, state).await).await;
     if !session::is_connected() {
         // Disconnected (by the user or the cable) while preparing: that state already shows.
-        return;
+        return false;
     }
     match result {
         Ok(Ok(mut card)) => {
@@ -83,18 +85,32 @@ async fn prepare_open_board(usb: String, state: AppState) {
                 card.info.chip
             ));
             state.link.set(Link::Ready(card));
+            true
         }
         Ok(Err(message)) => {
             // The port stays open: the user can put the board into download mode by hand and
             // press Try again without choosing the port again.
             state.warn(message);
             state.link.set(Link::NotReady { usb });
+            false
         }
         Err(err) => {
             state.link.set(Link::Idle);
             state.warn(err.to_string());
+            false
         }
     }
+}
+
+/// A board that runs its firmware on the chip's own USB (MicroPython's TinyUSB on an
+/// ESP32-S2/S3): resetting lines or SYNC bytes would do nothing good there, so the page asks
+/// MicroPython instead, and reaches the bootloader only when flashing.
+async fn open_running_board(usb: String, state: AppState) {
+    state.say(format!(
+        "Connected to {usb}: the board runs its own firmware on its USB port. Checking MicroPython…"
+    ));
+    state.link.set(Link::Running { usb, card: None });
+    super::micropython::check_board().await;
 }
 
 /// Opens `choice` and prepares the board.
@@ -111,7 +127,14 @@ fn start(choice: PortChoice, state: AppState) {
             state.warn(format!("Connection lost: {err}."));
         };
         match session::open(choice, on_lost).await {
-            Ok(usb) => prepare_open_board(usb, state).await,
+            Ok(usb)
+                if session::usb_ids().is_some_and(|(v, p)| usb::is_native_firmware_usb(v, p)) =>
+            {
+                open_running_board(usb, state).await
+            }
+            Ok(usb) => {
+                prepare_open_board(usb, state).await;
+            }
             Err(err) => {
                 state.link.set(Link::Idle);
                 state.warn(err.to_string());
@@ -143,9 +166,12 @@ pub fn ConnectPanel() -> impl IntoView {
     };
     let on_retry = move |_| {
         if let Some(usb) = link.get_untracked().usb() {
-            spawn_local(prepare_open_board(usb, state));
+            spawn_local(async move {
+                prepare_open_board(usb, state).await;
+            });
         }
     };
+    let following = move || matches!(link.get(), Link::Following { .. } | Link::NeedsPick { .. });
 
     view! {
         <section class="card connect" aria-labelledby="connect-title">
@@ -153,10 +179,13 @@ pub fn ConnectPanel() -> impl IntoView {
             <p class="hint">"Use a USB cable that carries data (some charge-only cables do not). No board? Try the demo board."</p>
             <div class="row">
                 <Show when=open fallback=move || view! {
-                    {serial_supported().then(|| view! {
+                    <Show when=move || matches!(link.get(), Link::NeedsPick { .. })>
+                        <button class="primary" on:click=move |_| super::follow::pick(state)>"Pick your board's new port"</button>
+                    </Show>
+                    {move || (!following() && serial_supported()).then(|| view! {
                         <button class="primary" disabled=busy on:click=move |_| start(PortChoice::Serial, state)>"Connect"</button>
                     })}
-                    <button class="secondary" disabled=busy
+                    <button class="secondary" disabled=move || busy() || following()
                         on:click=move |_| {
                             let chip = Chip::from_name(&demo_chip.get()).unwrap_or(Chip::Esp32);
                             start(PortChoice::Demo(chip), state)
@@ -178,6 +207,10 @@ pub fn ConnectPanel() -> impl IntoView {
             </div>
             {move || match link.get() {
                 Link::Ready(card) | Link::Busy(card) => view! { <DeviceCard card/> }.into_any(),
+                Link::Running { card: Some(card), usb } => view! { <DeviceCard card=BoardCard { usb, ..card }/> }.into_any(),
+                Link::Following { card: Some(card), .. } | Link::NeedsPick { card: Some(card), .. } => {
+                    view! { <DeviceCard card/> }.into_any()
+                }
                 other => other.usb().map(|usb| view! {
                     <dl class="device" aria-label="Connected board">
                         <dt>"USB device"</dt><dd data-field="usb">{usb}</dd>

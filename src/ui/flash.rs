@@ -9,7 +9,8 @@ use super::plan;
 use super::session::{self, Board};
 use super::state::{AppState, BoardCard, Link};
 use crate::firmware::PlannedPart as Planned;
-use crate::loader::{Baud, Error, Event, FlashJob, Region, Stage};
+use crate::loader::{Baud, Error, Event, FlashJob, Region, Restart, Stage};
+use crate::usb::ResetWiring;
 use crate::web::time::now_ms;
 
 /// What the progress bar shows.
@@ -46,13 +47,21 @@ fn kb(bytes: u64) -> String {
     }
 }
 
+/// What a verified flash reports: baud, seconds, how the board was restarted.
+struct Flashed {
+    baud: u32,
+    secs: f64,
+    restart: Option<Restart>,
+    wiring: Option<ResetWiring>,
+}
+
 /// Runs the job on the leased board.
 async fn run(
     board: &mut Board,
     parts: Vec<Planned>,
     job: FlashJob,
     progress: RwSignal<Option<Progress>>,
-) -> Result<(u32, f64), Error> {
+) -> Result<Flashed, Error> {
     if board.prepared.is_none() {
         let wiring = board.wiring;
         let stub = board.stub.clone();
@@ -129,7 +138,16 @@ async fn run(
     let outcome = outcome?;
     // The board now runs its new firmware; the next flash starts with a fresh reset.
     board.prepared = None;
-    Ok((outcome.baud, (now_ms() - started) / 1000.0))
+    if outcome.restart == Some(Restart::Watchdog) {
+        // Its USB device goes away now; the firmware's own appears instead.
+        session::expect_new_device();
+    }
+    Ok(Flashed {
+        baud: outcome.baud,
+        secs: (now_ms() - started) / 1000.0,
+        restart: outcome.restart,
+        wiring: board.wiring,
+    })
 }
 
 /// What to tell the user after a failure, and whether the board is still usable.
@@ -151,6 +169,59 @@ fn failure(err: &Error) -> (String, bool) {
     }
 }
 
+/// The flash step's choices and outputs, shared by its button and by a flash that waits for
+/// the board to reach its bootloader first.
+#[derive(Clone, Copy)]
+struct Controls {
+    firmware: RwSignal<Option<Firmware>>,
+    erase_all: RwSignal<bool>,
+    baud: RwSignal<String>,
+    progress: RwSignal<Option<Progress>>,
+    problems: RwSignal<Vec<String>>,
+    expert: RwSignal<bool>,
+}
+
+/// Checks the firmware against the board in its loader, flashes, and follows the board into
+/// its new firmware.
+fn begin(state: AppState, c: Controls) {
+    let (Some(card), Some(fw)) = (
+        state.link.get_untracked().card().cloned(),
+        c.firmware.get_untracked(),
+    ) else {
+        return;
+    };
+    c.problems.set(Vec::new());
+    spawn_local(async move {
+        state.say("Checking the firmware against the board…");
+        let parts = match plan::build(&fw, &card, state, c.expert.get_untracked()).await {
+            Ok(parts) => parts,
+            Err(reasons) => {
+                state.warn("Nothing was written: the firmware does not fit this board. See the reasons below.");
+                c.problems.set(reasons);
+                return;
+            }
+        };
+        let erase_all = c.erase_all.get_untracked();
+        let flashed = flash_parts(
+            parts,
+            card.clone(),
+            state,
+            erase_all,
+            &c.baud.get_untracked(),
+            c.progress,
+        )
+        .await;
+        if let Some(Flashed {
+            restart: Some(restart),
+            wiring,
+            ..
+        }) = flashed
+        {
+            super::follow::after_flash(state, card, restart, wiring).await;
+        }
+    });
+}
+
 /// The options, the Flash and Cancel buttons, and the progress bar.
 #[component]
 pub fn FlashPanel(
@@ -158,46 +229,36 @@ pub fn FlashPanel(
     check: RwSignal<super::state::Check>,
 ) -> impl IntoView {
     let state = expect_context::<AppState>();
-    let erase_all = RwSignal::new(true);
-    let baud = RwSignal::new("auto".to_string());
-    let progress = RwSignal::new(None::<Progress>);
-    let problems = RwSignal::new(Vec::<String>::new());
-    let expert = RwSignal::new(false);
+    let controls = Controls {
+        firmware,
+        erase_all: RwSignal::new(true),
+        baud: RwSignal::new("auto".to_string()),
+        progress: RwSignal::new(None::<Progress>),
+        problems: RwSignal::new(Vec::<String>::new()),
+        expert: RwSignal::new(false),
+    };
+    let Controls {
+        erase_all,
+        baud,
+        progress,
+        problems,
+        expert,
+        ..
+    } = controls;
     let flashing = move || matches!(state.link.get(), Link::Busy(_));
-    let can_flash = move || matches!(state.link.get(), Link::Ready(_)) && firmware.get().is_some();
+    let can_flash = move || {
+        matches!(state.link.get(), Link::Ready(_) | Link::Running { .. })
+            && firmware.get().is_some()
+    };
 
     let on_flash = move |_| {
-        let (Some(card), Some(fw)) = (
-            state.link.get_untracked().card().cloned(),
-            firmware.get_untracked(),
-        ) else {
-            return;
-        };
-        problems.set(Vec::new());
-        spawn_local(async move {
-            state.say("Checking the firmware against the board…");
-            let parts = match plan::build(&fw, &card, state, expert.get_untracked()).await {
-                Ok(parts) => parts,
-                Err(reasons) => {
-                    state.warn("Nothing was written: the firmware does not fit this board. See the reasons below.");
-                    problems.set(reasons);
-                    return;
-                }
-            };
-            let verified = flash_parts(
-                parts,
-                card,
-                state,
-                erase_all.get_untracked(),
-                &baud.get_untracked(),
-                progress,
-            )
-            .await;
-            if verified {
-                // The hello check, by itself: the board was just reset into the new firmware.
-                super::micropython::check_board().await;
-            }
-        });
+        if matches!(state.link.get_untracked(), Link::Running { .. }) {
+            // MicroPython runs on the chip's own USB: reach the bootloader first.
+            super::follow::flash_when_ready(move || begin(state, controls));
+            spawn_local(super::follow::enter_bootloader(state));
+        } else {
+            begin(state, controls);
+        }
     };
 
     view! {
@@ -250,7 +311,7 @@ pub fn FlashPanel(
     }
 }
 
-/// Flashes and reports; true when the firmware was verified and the board restarted.
+/// Flashes and reports; `Some` when the firmware was verified (and how the board restarted).
 async fn flash_parts(
     parts: Vec<Planned>,
     card: BoardCard,
@@ -258,7 +319,7 @@ async fn flash_parts(
     erase_all: bool,
     baud: &str,
     progress: RwSignal<Option<Progress>>,
-) -> bool {
+) -> Option<Flashed> {
     let total: usize = parts.iter().map(|p| p.data.len()).sum();
     let count = parts.len();
     let job = FlashJob {
@@ -290,17 +351,25 @@ async fn flash_parts(
     })
     .await;
     match result {
-        Ok(Ok((rate, secs))) => {
+        Ok(Ok(flashed)) => {
+            let rate = flashed.baud;
             progress.set(Some(Progress {
                 percent: 100.0,
-                detail: format!("Done in {} s at {rate} baud.", tenths(secs)),
+                detail: format!("Done in {} s at {rate} baud.", tenths(flashed.secs)),
             }));
+            let restarted = match flashed.restart {
+                Some(Restart::ResetLine) => " The board was reset to start it.",
+                Some(Restart::Watchdog) => {
+                    " The board's watchdog restarts it now; its USB port changes, and this page follows it."
+                }
+                None => "",
+            };
             state.say(format!(
-                "Firmware verified: {count} part(s), {} written and checked by MD5 at {rate} baud. The board restarted into the new firmware.",
+                "Firmware verified: {count} part(s), {} written and checked by MD5 at {rate} baud.{restarted}",
                 kb(total as u64)
             ));
             state.link.set(Link::Ready(card));
-            true
+            Some(flashed)
         }
         Ok(Err(err)) => {
             let (message, usable) = failure(&err);
@@ -315,12 +384,12 @@ async fn flash_parts(
             } else {
                 Link::Idle
             });
-            false
+            None
         }
         Err(err) => {
             state.warn(err.to_string());
             state.link.set(Link::Idle);
-            false
+            None
         }
     }
 }

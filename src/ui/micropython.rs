@@ -213,6 +213,16 @@ fn bridge(state: AppState, check: RwSignal<Check>) -> Object {
     set_fn(&b, "setBaud", baud.into_js_value());
     let reset = Closure::<dyn Fn() -> Promise>::new(|| {
         future_to_promise(with_lent(async move |board: &mut Board| {
+            let (vid, pid) = board.loader.port().usb_ids();
+            if vid
+                .zip(pid)
+                .is_some_and(|(v, p)| crate::usb::is_native_firmware_usb(v, p))
+            {
+                // The firmware's own USB device: its control lines reach no reset circuit.
+                return Err(PortError::Other(
+                    "this board's USB port cannot reset it; press the board's RESET button (or use Soft reset)".into(),
+                ));
+            }
             let wiring = board.wiring;
             let reset = board.loader.hard_reset(wiring).await;
             // Out of the loader now: the next flash starts from a fresh connection.

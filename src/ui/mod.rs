@@ -5,6 +5,7 @@ mod automation;
 mod connect;
 mod firmware;
 mod flash;
+mod follow;
 mod intro;
 mod micropython;
 mod plan;

@@ -3,15 +3,22 @@
 //! Operations borrow the board for their duration ([`lease`]); a second operation while one
 //! runs is refused instead of interleaving bytes. A Disconnect during an operation cancels it
 //! and takes effect when the operation hands the board back.
+//!
+//! A board with native USB changes its USB device when it restarts (the ROM's port, then the
+//! firmware's own): [`expect_new_device`] says the coming loss is no accident, [`follow`]
+//! opens the board's new port when the browser already lets the page use it, and
+//! [`pick_new`] asks the user for it when not.
 
 use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
 
 use crate::loader::{CancelToken, Loader, Prepared};
 use crate::port::PortError;
 use crate::protocol::chip::Chip;
 use crate::protocol::stub::StubImage;
 use crate::usb::{self, ResetWiring};
-use crate::web::{demo_port, fetch, OpenError, WebSerialPort};
+use crate::web::{demo_port, fetch, time, OpenError, WebSerialPort};
 
 /// The baud rate ROM bootloaders and MicroPython start at.
 pub const DEFAULT_BAUD: u32 = 115_200;
@@ -31,12 +38,18 @@ pub struct Board {
     pub stub: Option<StubImage>,
 }
 
+type OnLost = Rc<dyn Fn(PortError)>;
+
 #[derive(Default)]
 struct Slot {
     board: Option<Board>,
     leased: bool,
     close_on_return: bool,
     cancel: Option<CancelToken>,
+    /// The board is restarting as another USB device: its port's loss is expected.
+    expect_loss: bool,
+    /// What the page does when the board's port is lost unexpectedly.
+    on_lost: Option<OnLost>,
 }
 
 thread_local! {
@@ -65,9 +78,22 @@ pub async fn open(
         PortChoice::Serial => WebSerialPort::request().await?,
         PortChoice::Demo(chip) => demo_port(chip).await?,
     };
+    SLOT.with(|s| s.borrow_mut().on_lost = Some(Rc::new(on_lost)));
+    adopt(serial, matches!(choice, PortChoice::Demo(_))).await
+}
+
+/// Opens `serial` and makes it the page's board.
+async fn adopt(serial: web_sys::SerialPort, demo: bool) -> Result<String, OpenError> {
     let mut port = WebSerialPort::open(serial, DEFAULT_BAUD).await?;
-    port.on_lost(on_lost);
-    let demo = matches!(choice, PortChoice::Demo(_));
+    port.on_lost(|err| {
+        let report = SLOT.with(|s| {
+            let s = s.borrow();
+            (!s.expect_loss).then(|| s.on_lost.clone()).flatten()
+        });
+        if let Some(report) = report {
+            report(err);
+        }
+    });
     let (vid, pid) = port.usb_ids();
     let bridge = vid.zip(pid).and_then(|(v, p)| usb::identify(v, p));
     let mut description = usb::describe(vid, pid);
@@ -83,12 +109,72 @@ pub async fn open(
         stub: None,
     };
     SLOT.with(|s| {
-        *s.borrow_mut() = Slot {
-            board: Some(board),
-            ..Slot::default()
-        }
+        let mut s = s.borrow_mut();
+        s.board = Some(board);
+        s.leased = false;
+        s.close_on_return = false;
+        s.cancel = None;
+        s.expect_loss = false;
     });
     Ok(description)
+}
+
+/// The board is about to restart as another USB device (a watchdog reset, entering its
+/// bootloader): the loss of its port is expected and not reported.
+pub fn expect_new_device() {
+    SLOT.with(|s| s.borrow_mut().expect_loss = true);
+}
+
+/// The USB ids of the page's board, if one is open and not lent out.
+pub fn usb_ids() -> Option<(u16, u16)> {
+    SLOT.with(|s| {
+        let s = s.borrow();
+        let (vid, pid) = s.board.as_ref()?.loader.port().usb_ids();
+        vid.zip(pid)
+    })
+}
+
+/// Closes the old port (gone or going) and waits up to `wait` for a port the page may use
+/// without asking whose USB ids `wanted` accepts: the board after its restart. Opens it as
+/// the page's board and returns its description, or `None` (then [`pick_new`]).
+pub async fn follow(wanted: impl Fn(u16, u16) -> bool, wait: Duration) -> Option<String> {
+    expect_new_device();
+    let old = SLOT.with(|s| s.borrow_mut().board.take());
+    let old_port = old.map(|board| board.loader.into_port());
+    let deadline = time::now() + wait;
+    loop {
+        for serial in WebSerialPort::granted().await.into_iter().rev() {
+            // A device that came back is a new port object; the old one is gone or going.
+            if old_port.as_ref().is_some_and(|p| p.is(&serial)) {
+                continue;
+            }
+            let (vid, pid) = WebSerialPort::ids_of(&serial);
+            if !vid.zip(pid).is_some_and(|(v, p)| wanted(v, p)) {
+                continue;
+            }
+            if let Ok(description) = adopt(serial, false).await {
+                if let Some(old) = old_port {
+                    old.close().await;
+                }
+                return Some(description);
+            }
+        }
+        if time::now() >= deadline {
+            break;
+        }
+        time::sleep(Duration::from_millis(200)).await;
+    }
+    if let Some(old) = old_port {
+        old.close().await;
+    }
+    None
+}
+
+/// "Pick your board's new port": the chooser, limited to `vendor_ids`, then the picked
+/// port becomes the page's board. Must run from a click.
+pub async fn pick_new(vendor_ids: &[u16]) -> Result<String, OpenError> {
+    let serial = WebSerialPort::request_vendor(vendor_ids).await?;
+    adopt(serial, false).await
 }
 
 /// True while a board is connected (or lent out to an operation).

@@ -29,6 +29,31 @@ pub enum Link {
     Ready(BoardCard),
     /// Something runs on the board (flashing).
     Busy(BoardCard),
+    /// A board running its own firmware on its own USB (MicroPython on an ESP32-S2/S3): its
+    /// bootloader is another USB device, reached by asking the firmware.
+    Running {
+        usb: String,
+        card: Option<BoardCard>,
+    },
+    /// The board restarts as another USB device; the page waits for its new port.
+    Following {
+        card: Option<BoardCard>,
+        next: Next,
+    },
+    /// The browser needs the user to pick the board's new port ("Pick your board's new port").
+    NeedsPick {
+        card: Option<BoardCard>,
+        next: Next,
+    },
+}
+
+/// What happens on the board's new port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// It runs its firmware: check MicroPython.
+    Check,
+    /// It is in its ROM bootloader: prepare it, then flash the chosen firmware.
+    Flash,
 }
 
 /// What the MicroPython check found (shown by the flash and MicroPython cards).
@@ -60,9 +85,11 @@ impl Link {
     /// The USB description while a port is open.
     pub fn usb(&self) -> Option<String> {
         match self {
-            Link::Preparing { usb } | Link::NotReady { usb } => Some(usb.clone()),
+            Link::Preparing { usb } | Link::NotReady { usb } | Link::Running { usb, .. } => {
+                Some(usb.clone())
+            }
             Link::Ready(c) | Link::Busy(c) => Some(c.usb.clone()),
-            Link::Idle | Link::Choosing => None,
+            Link::Idle | Link::Choosing | Link::Following { .. } | Link::NeedsPick { .. } => None,
         }
     }
 }

@@ -117,6 +117,58 @@ impl WebSerialPort {
             .map_err(|e| classify_open_error(&e))
     }
 
+    /// Shows the browser's port chooser listing only devices with these USB vendor ids (for
+    /// "Pick your board's new port"). Must be called from a user gesture.
+    pub async fn request_vendor(vendor_ids: &[u16]) -> Result<SerialPort, OpenError> {
+        let window = web_sys::window().ok_or_else(|| OpenError::Other("no window".into()))?;
+        let filters: Vec<web_sys::SerialPortFilter> = vendor_ids
+            .iter()
+            .map(|vid| {
+                let filter = web_sys::SerialPortFilter::new();
+                filter.set_usb_vendor_id(*vid);
+                filter
+            })
+            .collect();
+        let options = web_sys::SerialPortRequestOptions::new();
+        options.set_filters(&filters);
+        let promise = window
+            .navigator()
+            .serial()
+            .request_port_with_options(&options);
+        JsFuture::from(promise)
+            .await
+            .map(|port| port.unchecked_into())
+            .map_err(|e| classify_open_error(&e))
+    }
+
+    /// The ports this page may open without asking (`getPorts()`): connected devices the
+    /// user granted before, including one that came back after a reset with the same USB id
+    /// and serial number. A re-enumerated device is a new `SerialPort` object.
+    pub async fn granted() -> Vec<SerialPort> {
+        let Some(window) = web_sys::window() else {
+            return Vec::new();
+        };
+        match JsFuture::from(window.navigator().serial().get_ports()).await {
+            Ok(list) => js_sys::Array::from(&list)
+                .iter()
+                .map(|p| p.unchecked_into())
+                .collect(),
+            // Chromium can reject while a device is re-enumerating; it is there next time.
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// The USB vendor and product id of a port not (yet) opened.
+    pub fn ids_of(port: &SerialPort) -> (Option<u16>, Option<u16>) {
+        let info = port.get_info();
+        (info.get_usb_vendor_id(), info.get_usb_product_id())
+    }
+
+    /// Whether this is the port object the browser gave for `port` (not a re-enumeration).
+    pub fn is(&self, port: &SerialPort) -> bool {
+        JsValue::from(self.port.clone()) == JsValue::from(port.clone())
+    }
+
     /// Opens `port` at `baud` and starts reading.
     pub async fn open(port: SerialPort, baud: u32) -> Result<Self, OpenError> {
         let mut this = WebSerialPort {
