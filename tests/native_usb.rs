@@ -434,3 +434,35 @@ fn without_an_arming_firmware_download_mode_stays_put_on_usb_jtag() {
         assert_eq!(l.read_reg(MAGIC_REG).await.unwrap(), 0x1B31_506F);
     });
 }
+
+#[test]
+fn after_a_manual_boot_entry_usb_jtag_reset_keeps_download_mode_and_the_check_says_so() {
+    block_on(async {
+        // The student held BOOT while plugging in: the strap was latched low.
+        let dev = device(
+            Chip::Esp32C3,
+            ResetWiring::UsbJtagSerial,
+            StartMode::Download,
+        );
+        let mut l = Loader::new(SimPort::new(dev));
+        let stub = stub_for(Chip::Esp32C3, 4);
+        l.prepare(USJ, Some(&stub)).await.unwrap();
+        let parts = micropython_regions(Chip::Esp32C3, 100_000);
+        let out = l
+            .flash(&regions(&parts), job(), USJ, Some(&stub), 4 << 20)
+            .await
+            .unwrap();
+        assert_eq!(out.restart, Some(Restart::ResetLine));
+        // USB-Serial-JTAG's reset restarts the CPU only: the ROM runs again, and says so.
+        assert_eq!(l.port().device().state(), "rom");
+        let mut repl = Repl::new(l.into_port());
+        let verdict = repl.watch_boot(Duration::from_secs(2)).await.unwrap();
+        let problem = verdict.unwrap_err();
+        assert!(
+            problem
+                .to_string()
+                .contains("press the board's RESET (EN) button"),
+            "{problem}"
+        );
+    });
+}

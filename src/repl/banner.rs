@@ -38,6 +38,12 @@ impl Banner {
 pub enum BootProblem {
     /// The ROM found no valid firmware (`invalid header`, `flash read err`): flashing did not take.
     NoFirmware,
+    /// The second-stage bootloader refused the app, or the app stopped at once (an `E (…)`
+    /// line from ESP-IDF): the image does not fit this board.
+    Refused { line: String },
+    /// The chip restarted into its ROM bootloader again (BOOT held, or a reset that keeps
+    /// download mode): only its RESET button (with BOOT released) starts the firmware.
+    StillInBootloader,
     /// MicroPython runs but its filesystem is damaged.
     CorruptFilesystem,
     /// Text that is not MicroPython: other firmware runs on the board.
@@ -61,6 +67,16 @@ impl BootProblem {
         {
             return BootProblem::NoFirmware;
         }
+        if text.contains("waiting for download") {
+            return BootProblem::StillInBootloader;
+        }
+        if let Some(at) = text.find("E (") {
+            let line: String = text[at..]
+                .chars()
+                .take_while(|c| *c != '\r' && *c != '\n')
+                .collect();
+            return BootProblem::Refused { line };
+        }
         if text.contains("appears to be corrupted")
             || text.contains("looks corrupt")
             || text.contains("FAT filesystem")
@@ -79,6 +95,8 @@ impl std::fmt::Display for BootProblem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             BootProblem::NoFirmware => write!(f, "The board restarted but found no firmware to run (its bootloader reports an invalid image). Flash MicroPython again, with \"Erase all flash first\" ticked."),
+            BootProblem::Refused { line } => write!(f, "The board's bootloader refused the firmware (\"{line}\"). It does not fit this board: flash a MicroPython build for this chip, with \"Erase all flash first\" ticked."),
+            BootProblem::StillInBootloader => write!(f, "The board restarted into its bootloader again, not into the firmware (its BOOT button may be held, or this USB port's reset keeps the bootloader). Release BOOT and press the board's RESET (EN) button."),
             BootProblem::CorruptFilesystem => write!(f, "MicroPython starts, but its filesystem is damaged. Back up what you can, then flash again with \"Erase all flash first\" ticked to get a clean filesystem."),
             BootProblem::OtherFirmware { sample } => write!(f, "The board runs other firmware, not MicroPython (it printed \"{sample}\"). Flash MicroPython to use the REPL."),
             BootProblem::Garbage => write!(f, "The board sends unreadable data: it may be crashing and restarting, or use another baud rate. Try flashing again with \"Erase all flash first\" ticked."),
@@ -130,6 +148,16 @@ mod tests {
         assert_eq!(
             BootProblem::classify(&[0xF3, 0x8C, 0x01, 0x99, 0xFE, 0x80, 0x81]),
             BootProblem::Garbage
+        );
+        assert_eq!(
+            BootProblem::classify(b"ESP-ROM:esp32c3-api1-20210207\r\nrst:0x15 (USB_UART_CHIP_RESET),boot:0x5 (DOWNLOAD(USB/UART0/1))\r\nwaiting for download\r\n"),
+            BootProblem::StillInBootloader
+        );
+        assert_eq!(
+            BootProblem::classify(b"entry 0x40080000\r\nE (67) boot_comm: mismatch chip ID, expected 0, found 5\r\nE (79) boot: No bootable app partitions in the partition table\r\n"),
+            BootProblem::Refused {
+                line: "E (67) boot_comm: mismatch chip ID, expected 0, found 5".into()
+            }
         );
     }
 }

@@ -38,6 +38,9 @@ pub enum StartMode {
 const APP_START: Duration = Duration::from_millis(50);
 /// MicroPython's TinyUSB port acts on esptool's DTR/RTS pattern after this delay.
 const BOOTLOADER_TRIGGER_DELAY: Duration = Duration::from_millis(250);
+/// A USB device that a restart replaces shows up again this long after the reset (the new
+/// code starting its USB stack, and the host enumerating it).
+const REENUMERATION: Duration = Duration::from_millis(300);
 
 /// How the chip was reset, which decides what survives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -177,6 +180,10 @@ pub struct Device {
     lines: Signals,
     /// MicroPython was asked for its bootloader by the DTR/RTS pattern; it restarts then.
     bootloader_due: Option<Duration>,
+    /// The latest time the device model has been brought to.
+    clock: Duration,
+    /// After a restart that changed the USB function, no USB device until then.
+    usb_down_until: Duration,
 }
 
 impl Device {
@@ -200,6 +207,8 @@ impl Device {
             strap_latched_download: false,
             lines: Signals::default(),
             bootloader_due: None,
+            clock: Duration::ZERO,
+            usb_down_until: Duration::ZERO,
             spec,
             config,
         };
@@ -212,6 +221,8 @@ impl Device {
             StartMode::App => device.boot(Duration::ZERO, Boot::Flash, ResetKind::System),
             StartMode::Reset => device.settle(),
         }
+        // The host meets the board after it enumerated.
+        device.usb_down_until = Duration::ZERO;
         device
     }
 
@@ -317,6 +328,7 @@ impl Device {
 
     /// Lets time pass to `now`: a pending reset release happens, a watchdog fires.
     fn poll(&mut self, now: Duration) {
+        self.clock = self.clock.max(now);
         if let Some(due) = self.reset.release_due() {
             if let Some(boot) = self.reset.poll(now) {
                 self.boot(due, boot, ResetKind::System);
@@ -399,11 +411,20 @@ impl Device {
     /// Boots from flash now, as after power-on (e.g. `esp-sim --app micropython`).
     pub fn power_on(&mut self, at: Duration) {
         self.boot(at, Boot::Flash, ResetKind::System);
+        // Plugged in: the host meets it once it enumerated.
+        self.usb_down_until = Duration::ZERO;
     }
 
     /// What answers on the board's USB connector now; `None` while nothing does (in reset,
     /// or a firmware without USB on a chip whose own USB is the connector).
     pub fn usb_function(&self) -> Option<UsbFunction> {
+        if self.clock < self.usb_down_until {
+            return None;
+        }
+        self.usb_function_when_up()
+    }
+
+    fn usb_function_when_up(&self) -> Option<UsbFunction> {
         match self.config.wiring {
             ResetWiring::UartBridge => Some(UsbFunction::Bridge),
             ResetWiring::UsbJtagSerial => Some(UsbFunction::UsbJtag),
@@ -489,6 +510,14 @@ impl Device {
     /// The chip starts after a reset of `kind`, in the mode `boot` (the strap now) selects,
     /// unless what survived the reset decides otherwise.
     fn boot(&mut self, at: Duration, boot: Boot, kind: ResetKind) {
+        let usb_before = self.usb_function_when_up();
+        self.boot_into(at, boot, kind);
+        if self.usb_function_when_up() != usb_before {
+            self.usb_down_until = at + REENUMERATION;
+        }
+    }
+
+    fn boot_into(&mut self, at: Duration, boot: Boot, kind: ResetKind) {
         self.boots += 1;
         self.decoder.clear();
         self.read = None;

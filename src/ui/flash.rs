@@ -130,6 +130,10 @@ async fn run(
         .collect();
     let flash_size = prepared.info.flash_size.unwrap_or(4 << 20);
     let stub = board.stub.clone();
+    if super::follow::may_switch_usb(prepared.info.chip, board.wiring) {
+        // The new firmware may replace this USB device with its own after the reset.
+        session::expect_new_device();
+    }
     let outcome = board
         .loader
         .flash(&regions, job, board.wiring, stub.as_ref(), flash_size)
@@ -372,6 +376,7 @@ async fn flash_parts(
             Some(flashed)
         }
         Ok(Err(err)) => {
+            session::same_device();
             let (message, usable) = failure(&err);
             state.warn(message);
             progress.update(|p| {

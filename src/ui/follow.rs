@@ -59,6 +59,14 @@ pub fn link_for(usb: String, card: Option<BoardCard>) -> Link {
     }
 }
 
+/// Whether a firmware on this chip, reached over this wiring, may bring up its own USB
+/// device after a restart (MicroPython's TinyUSB on an S3 or P4 whose ROM talks over
+/// USB-Serial-JTAG); the page then expects the port to change.
+pub fn may_switch_usb(chip: crate::protocol::chip::Chip, wiring: Option<ResetWiring>) -> bool {
+    wiring == Some(ResetWiring::UsbJtagSerial)
+        && chip.native_usb().is_some_and(|u| u.rom_otg_pid.is_some())
+}
+
 /// After a verified flash: tells the truth about the restart, finds the board again when its
 /// USB device changed, and runs the MicroPython check.
 pub async fn after_flash(
@@ -67,19 +75,14 @@ pub async fn after_flash(
     restart: Restart,
     wiring: Option<ResetWiring>,
 ) {
-    let may_switch_usb = wiring == Some(ResetWiring::UsbJtagSerial)
-        && card
-            .info
-            .chip
-            .native_usb()
-            .is_some_and(|u| u.rom_otg_pid.is_some());
     match restart {
         Restart::Watchdog => {}
-        // The reset line restarted the chip. An S3 (or P4) firmware may bring up its own USB
-        // device instead of USB-Serial-JTAG: give it a moment to show whether it does.
-        Restart::ResetLine if may_switch_usb => {
+        // The reset line restarted the chip; its firmware may bring up its own USB device
+        // instead of USB-Serial-JTAG: give it a moment to show whether it does.
+        Restart::ResetLine if may_switch_usb(card.info.chip, wiring) => {
             crate::web::time::sleep(Duration::from_millis(1500)).await;
-            if session::is_connected() {
+            if session::port_alive() {
+                session::same_device();
                 state.link.set(Link::Ready(card));
                 super::micropython::check_board().await;
                 return;

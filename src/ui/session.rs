@@ -120,9 +120,24 @@ async fn adopt(serial: web_sys::SerialPort, demo: bool) -> Result<String, OpenEr
 }
 
 /// The board is about to restart as another USB device (a watchdog reset, entering its
-/// bootloader): the loss of its port is expected and not reported.
+/// bootloader), or may: the loss of its port is expected and not reported.
 pub fn expect_new_device() {
     SLOT.with(|s| s.borrow_mut().expect_loss = true);
+}
+
+/// The board kept its port after all: a loss from now on is news again.
+pub fn same_device() {
+    SLOT.with(|s| s.borrow_mut().expect_loss = false);
+}
+
+/// True when the page's board is open and its device has not gone away.
+pub fn port_alive() -> bool {
+    SLOT.with(|s| {
+        s.borrow()
+            .board
+            .as_ref()
+            .is_some_and(|b| !b.loader.port().is_lost())
+    })
 }
 
 /// The USB ids of the page's board, if one is open and not lent out.

@@ -99,6 +99,11 @@ export function micropythonTable({ factory = 0x1f0000, vfs = null } = {}) {
 /// 0x8000, then at 0x10000 an app image whose ESP-IDF app descriptor says project
 /// "micropython" and `version`. ESP8266 images carry the version string instead.
 export function micropythonImage(chip, version = "v1.24.1", appSize = 120_000, table = micropythonTable()) {
+  return firmwareImage(chip, { project: "micropython", version, appSize, table });
+}
+
+/// The same layout for any ESP-IDF project (`project` in the app descriptor).
+export function firmwareImage(chip, { project, version = "v1.0.0", appSize = 120_000, table = micropythonTable() }) {
   const boot = BOOT_OFFSET[chip];
   if (chip === "esp8266") {
     const img = espImage(chip, appSize, { seed: 31 });
@@ -107,7 +112,7 @@ export function micropythonImage(chip, version = "v1.24.1", appSize = 120_000, t
     return espImageFix(img, chip);
   }
   const bootloader = espImage(chip, 20_000, { seed: 29 });
-  const app = espImage(chip, appSize, { seed: 30, app: true, desc: { version, project: "micropython" } });
+  const app = espImage(chip, appSize, { seed: 30, app: true, desc: { version, project } });
   const flash = Buffer.alloc(0x10000 - boot + app.length, 0xff);
   bootloader.copy(flash, 0);
   table.copy(flash, 0x8000 - boot);

@@ -5,8 +5,9 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { startServer, launchBrowser, openApp, screenshot, startSim, patternBytes, dropFiles } from "./harness.mjs";
-import { espImage, micropythonImage } from "./images.mjs";
+import { startServer, launchBrowser, openApp, screenshot, startSim, patternBytes, dropFiles, root } from "./harness.mjs";
+import { execFileSync } from "node:child_process";
+import { espImage, firmwareImage, micropythonImage, micropythonTable } from "./images.mjs";
 
 let server, browser, tmp;
 before(async () => {
@@ -20,9 +21,9 @@ after(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-async function board(chip = "esp32", extra = []) {
+async function board(chip = "esp32", extra = [], flashSize = "4MB") {
   const flashFile = path.join(tmp, `${chip}-${Math.random().toString(36).slice(2)}.bin`);
-  const sim = await startSim({ chip, flashFile, extra });
+  const sim = await startSim({ chip, flashFile, extra, flashSize });
   const page = await openApp(browser.context, server.url, {
     ports: [{ usbVendorId: 0x10c4, usbProductId: 0xea60, url: sim.wsUrl }],
   });
@@ -56,6 +57,28 @@ test("flashing MicroPython ends with the automatic hello check", async () => {
   assert.match(verdict, /MicroPython v1\.24\.1 on .*ESP32.* works: it answered print\('hello'\) with hello/);
   await screenshot(b.page, "micropython-works");
   assert.deepEqual(b.page.errors, []);
+  await b.page.close();
+  await b.sim.stop();
+});
+
+test("an image made for 4 MB on a 2 MB board: header patched and re-digested, it boots, esptool image-info agrees", async () => {
+  const b = await board("esp32", [], "2MB");
+  // MicroPython's 2 MiB layout (factory app up to 0x170000), in a build whose header says 4 MB.
+  const image = micropythonImage("esp32", "v1.24.1", 120_000, micropythonTable({ factory: 0x160000 }));
+  assert.equal(image[3] >> 4, 2, "the bootloader's header says 4 MB");
+  await flash(b.page, image, { erase: false });
+  assert.match(await b.page.getByRole("status").innerText(), /Firmware verified/);
+  // Unpatched, the simulated app stops ("Detected size(2048k) smaller than the size in the
+  // binary image header(4096k)"); patched, MicroPython answers.
+  assert.match(await micropythonVerdict(b.page), /MicroPython v1\.24\.1 .* works/);
+  // The bootloader as it is in flash now: 2 MB in its header, checksum and SHA-256 intact.
+  const flashBytes = fs.readFileSync(b.flashFile);
+  const boot = path.join(tmp, "bootloader-read-back.bin");
+  fs.writeFileSync(boot, flashBytes.subarray(0x1000, 0x8000));
+  const info = execFileSync(path.join(root, ".venv", "bin", "python"), ["-m", "esptool", "image-info", boot], { encoding: "utf8" });
+  assert.match(info, /Flash size: 2MB/);
+  assert.match(info, /Checksum: .*\(valid\)/);
+  assert.match(info, /Validation hash: .*\(valid\)/);
   await b.page.close();
   await b.sim.stop();
 });
@@ -117,10 +140,17 @@ test("back up, flash with erase-all, put back: every file returns byte-exact", a
 });
 
 test("boots without a MicroPython prompt are classified", async () => {
-  // Other firmware: a valid image that is not MicroPython.
+  // Other firmware: a valid ESP-IDF project that is not MicroPython.
   let b = await board("esp32");
-  await flash(b.page, espImage("esp32", 50_000, { seed: 41 }));
+  await flash(b.page, firmwareImage("esp32", { project: "hello_world" }));
   assert.match(await micropythonVerdict(b.page), /runs other firmware, not MicroPython/);
+  await b.page.close();
+  await b.sim.stop();
+
+  // A lone app image written where the bootloader goes: the bootloader refuses what follows.
+  b = await board("esp32");
+  await flash(b.page, espImage("esp32", 50_000, { seed: 41 }));
+  assert.match(await micropythonVerdict(b.page), /bootloader refused the firmware \("E \(62\) flash_parts: partition 0 invalid magic number/);
   await b.page.close();
   await b.sim.stop();
 
