@@ -40,6 +40,7 @@ fn prepare_then_flash_verifies_and_boots_the_new_firmware() {
                 baud: Baud::Auto { max: 921_600 },
                 erase_all: true,
                 reset_after: true,
+                clear: None,
             };
             let regions: Vec<_> = parts
                 .iter()
@@ -101,6 +102,7 @@ fn auto_baud_steps_down_when_the_link_cannot_keep_up() {
             baud: Baud::Auto { max: 921_600 },
             erase_all: false,
             reset_after: false,
+            clear: None,
         };
         let regions = [webflash::loader::Region {
             offset: 0x1000,

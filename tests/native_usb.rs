@@ -92,6 +92,7 @@ fn job() -> FlashJob {
         baud: Baud::Auto { max: 921_600 },
         erase_all: false,
         reset_after: true,
+        clear: None,
     }
 }
 

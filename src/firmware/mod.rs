@@ -2,7 +2,9 @@
 //! bytes; this module only decides. A file is sniffed ([`sniff`]), placed ([`suggest_offset`]),
 //! and checked with the others against the detected board into a [`FlashPlan`] whose refusals
 //! ([`Refusal`]) tell a student what is wrong and what to do. Manifests follow ESP Web Tools.
+//! Whether to erase first is decided by what the board holds ([`erase`]).
 
+pub mod erase;
 pub mod manifest;
 mod manifest_error;
 pub mod plan;

@@ -44,6 +44,8 @@ pub struct FlashJob {
     pub erase_all: bool,
     /// Reset into the new firmware after a verified write.
     pub reset_after: bool,
+    /// A region (offset, length) to clear after writing: the new filesystem's, when it moved.
+    pub clear: Option<(u32, u32)>,
 }
 
 /// What flashing did.
@@ -206,6 +208,9 @@ impl<P: Port> Loader<P> {
             ..WriteOptions::default()
         };
         let report = self.write_flash(regions, options).await?;
+        if let Some((offset, len)) = job.clear {
+            self.erase_region(offset, len).await?;
+        }
         let mut restart = None;
         if job.reset_after {
             let how = self.restart_into_firmware(wiring).await?;

@@ -29,6 +29,7 @@ pub use error::{Error, Result, SyncFailure};
 pub use flash::{Region, WriteOptions, WriteReport};
 pub use job::{Baud, FlashJob, FlashOutcome, Prepared, ROM_BAUD};
 pub use native_usb::Restart;
+pub use read::FlashSummary;
 
 use crate::port::Port;
 use crate::protocol::chip::ChipSpec;

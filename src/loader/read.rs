@@ -135,3 +135,37 @@ impl<P: Port> Loader<P> {
         Ok(out)
     }
 }
+
+/// What the board's flash says about what it runs: the partition table region (0x8000, 0xC00
+/// bytes) and, when that table names the app the bootloader starts, the start of that app
+/// (through its ESP-IDF app descriptor). Read in two short requests before writing anything.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlashSummary {
+    pub table: Vec<u8>,
+    pub app: Option<Vec<u8>>,
+}
+
+impl<P: Port> Loader<P> {
+    /// Reads the [`FlashSummary`]. Tables are short (MicroPython's have up to 7 rows), so the
+    /// first 512 bytes are read, and the rest of the 3 KB region only if the table goes on.
+    pub async fn read_summary(&mut self) -> Result<FlashSummary> {
+        use crate::protocol::{app_desc, partition};
+        const FIRST: u32 = 0x200;
+        let mut table = self.read_flash(partition::TABLE_OFFSET, FIRST).await?;
+        if partition::parse(&table) == Err(partition::TableError::NoEnd) {
+            let rest = partition::TABLE_LEN as u32 - FIRST;
+            table.extend(
+                self.read_flash(partition::TABLE_OFFSET + FIRST, rest)
+                    .await?,
+            );
+        }
+        let app_at = partition::parse(&table)
+            .ok()
+            .and_then(|t| t.boot_app().map(|p| p.offset));
+        let app = match app_at {
+            Some(offset) => Some(self.read_flash(offset, app_desc::READ_LEN as u32).await?),
+            None => None,
+        };
+        Ok(FlashSummary { table, app })
+    }
+}

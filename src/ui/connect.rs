@@ -6,6 +6,7 @@ use leptos::task::spawn_local;
 
 use super::session::{self, Board, PortChoice};
 use super::state::{AppState, BoardCard, Link};
+use crate::firmware::erase::BoardFlash;
 use crate::loader::{Baud, Event, Stage};
 use crate::protocol::chip::{format_size, Chip};
 use crate::usb;
@@ -55,12 +56,20 @@ async fn prepare(board: &mut Board, state: AppState) -> Result<BoardCard, String
         )),
     }
     board.prepared = Some(ready.clone());
+    // What it runs now decides whether to erase before flashing (two short reads).
+    let flash = board
+        .loader
+        .read_summary()
+        .await
+        .ok()
+        .map(|s| BoardFlash::from_reads(&s.table, s.app.as_deref()));
     let usb = String::new();
     Ok(BoardCard {
         usb,
         info: ready.info,
         stub: ready.stub,
         demo: board.demo,
+        flash,
     })
 }
 

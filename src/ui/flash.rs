@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use super::erase;
 use super::firmware::Firmware;
 use super::plan;
 use super::session::{self, Board};
@@ -53,6 +54,9 @@ struct Flashed {
     secs: f64,
     restart: Option<Restart>,
     wiring: Option<ResetWiring>,
+    /// Bytes written, and bytes the flash already held (compared by MD5, not written).
+    written: u64,
+    skipped: u64,
 }
 
 /// Runs the job on the leased board.
@@ -151,6 +155,8 @@ async fn run(
         secs: (now_ms() - started) / 1000.0,
         restart: outcome.restart,
         wiring: board.wiring,
+        written: outcome.report.written,
+        skipped: outcome.report.skipped,
     })
 }
 
@@ -183,6 +189,8 @@ struct Controls {
     progress: RwSignal<Option<Progress>>,
     problems: RwSignal<Vec<String>>,
     expert: RwSignal<bool>,
+    /// The user was told that this flash cannot carry the board's files over.
+    files_warned: RwSignal<bool>,
 }
 
 /// Checks the firmware against the board in its loader, flashes, and follows the board into
@@ -206,24 +214,59 @@ fn begin(state: AppState, c: Controls) {
             }
         };
         let erase_all = c.erase_all.get_untracked();
-        let flashed = flash_parts(
-            parts,
-            card.clone(),
-            state,
+        let decision = erase::for_parts(&card, &parts);
+        let clear = erase::region_to_clear(&decision, erase_all);
+        let mut card = card;
+        let mut archive = None;
+        let has_files = card.flash.as_ref().is_some_and(|f| f.runs_micropython());
+        if clear.is_some() && has_files && !erase::can_carry_files(&card) {
+            // Nothing is lost without the user knowing: the first press only says so.
+            if !c.files_warned.get_untracked() {
+                c.files_warned.set(true);
+                state.warn("Nothing was written yet. The new MicroPython keeps its files elsewhere, and this board's files cannot be carried over automatically: press \"Back up files\" in step 4 first, then Flash again (its files area is then cleared).");
+                return;
+            }
+        } else if clear.is_some() && has_files {
+            match erase::back_up_files(state, &card).await {
+                Ok(backup) => archive = backup,
+                Err(()) => return,
+            }
+            let Some(again) = state.link.get_untracked().card().cloned() else {
+                return;
+            };
+            card = again;
+        }
+        let job = Job {
             erase_all,
-            &c.baud.get_untracked(),
-            c.progress,
-        )
-        .await;
-        if let Some(Flashed {
+            clear,
+            baud: c.baud.get_untracked(),
+        };
+        let flashed = flash_parts(parts, card.clone(), state, job, c.progress).await;
+        let Some(Flashed {
             restart: Some(restart),
             wiring,
             ..
         }) = flashed
-        {
-            super::follow::after_flash(state, card, restart, wiring).await;
+        else {
+            return;
+        };
+        super::follow::after_flash(state, card, restart, wiring).await;
+        if let Some(archive) = archive {
+            if let Some(n) = super::micropython::restore_files(&archive).await {
+                state.say(format!(
+                    "Firmware verified, and the board's {n} file(s) were put back where the new MicroPython keeps them."
+                ));
+            }
         }
     });
+}
+
+/// How to flash, as chosen in step 3 (and decided for the parts).
+struct Job {
+    erase_all: bool,
+    /// The new filesystem's region, cleared after writing (see [`erase::region_to_clear`]).
+    clear: Option<(u32, u32)>,
+    baud: String,
 }
 
 /// The options, the Flash and Cancel buttons, and the progress bar.
@@ -240,6 +283,7 @@ pub fn FlashPanel(
         progress: RwSignal::new(None::<Progress>),
         problems: RwSignal::new(Vec::<String>::new()),
         expert: RwSignal::new(false),
+        files_warned: RwSignal::new(false),
     };
     let Controls {
         erase_all,
@@ -249,6 +293,35 @@ pub fn FlashPanel(
         expert,
         ..
     } = controls;
+    // The erase default follows the board and the firmware, until the user ticks or unticks it.
+    let reason = RwSignal::new(None::<String>);
+    let chosen = RwSignal::new(false);
+    Effect::new(move |last: Option<Option<String>>| {
+        let link = state.link.get();
+        let fw = firmware.get();
+        let (Some(card), Some(fw)) = (link.card(), fw) else {
+            reason.set(None);
+            return None;
+        };
+        let key = Some(format!("{} {}", card.info.mac_text(), fw.label()));
+        if last.flatten() != key {
+            chosen.set(false);
+        }
+        let decision = erase::preview(card, &fw);
+        if !chosen.get_untracked() {
+            erase_all.set(decision.erase == crate::firmware::erase::Erase::All);
+        }
+        reason.set(Some(decision.reason.to_string()));
+        key
+    });
+    let runs_micropython = move || {
+        matches!(check.get(), super::state::Check::Works { .. })
+            || state.link.with(|l| {
+                l.card()
+                    .and_then(|c| c.flash.as_ref())
+                    .is_some_and(|f| f.runs_micropython())
+            })
+    };
     let flashing = move || matches!(state.link.get(), Link::Busy(_));
     let can_flash = move || {
         matches!(state.link.get(), Link::Ready(_) | Link::Running { .. })
@@ -268,14 +341,19 @@ pub fn FlashPanel(
     view! {
         <section class="card flash" aria-labelledby="flash-title">
             <h2 id="flash-title">"3. Flash"</h2>
-            <Show when=move || matches!(check.get(), super::state::Check::Works { .. })>
+            <Show when=move || erase_all.get() && runs_micropython()>
                 <p class="hint tip">"This board runs MicroPython. Erasing removes its files: press \"Back up files\" in step 4 first, and \"Put files back\" after flashing."</p>
             </Show>
             <label class="check">
-                <input type="checkbox" prop:checked=erase_all on:change=move |ev| erase_all.set(event_target_checked(&ev))/>
+                <input type="checkbox" prop:checked=erase_all on:change=move |ev| {
+                    chosen.set(true);
+                    erase_all.set(event_target_checked(&ev));
+                }/>
                 " Erase all flash first"
             </label>
-            <p class="hint">"Recommended for a new MicroPython install: it clears old files and settings so the new firmware starts clean. Leave it off to keep the board's files when updating."</p>
+            <p class="hint" data-field="erase-reason">{move || reason.get().unwrap_or_else(|| {
+                "Chosen by what the board runs: everything is erased for a board with other firmware; an update of the same MicroPython writes only what changed and keeps the files.".to_string()
+            })}</p>
             <div class="row">
                 <label class="inline">"Baud rate "
                     <select aria-label="Baud rate" on:change=move |ev| baud.set(event_target_value(&ev))>
@@ -320,19 +398,20 @@ async fn flash_parts(
     parts: Vec<Planned>,
     card: BoardCard,
     state: AppState,
-    erase_all: bool,
-    baud: &str,
+    chosen: Job,
     progress: RwSignal<Option<Progress>>,
 ) -> Option<Flashed> {
     let total: usize = parts.iter().map(|p| p.data.len()).sum();
     let count = parts.len();
+    let (erase_all, cleared) = (chosen.erase_all, chosen.clear.is_some());
     let job = FlashJob {
-        baud: match baud.parse() {
+        baud: match chosen.baud.parse() {
             Ok(rate) => Baud::Fixed(rate),
             Err(_) => Baud::Auto { max: 0 },
         },
-        erase_all,
+        erase_all: chosen.erase_all,
         reset_after: true,
+        clear: chosen.clear,
     };
     super::micropython::console_on(false);
     state.link.set(Link::Busy(card.clone()));
@@ -368,9 +447,22 @@ async fn flash_parts(
                 }
                 None => "",
             };
+            let erased = if erase_all {
+                " Everything was erased first."
+            } else if cleared {
+                " The filesystem's new area was cleared."
+            } else {
+                " Nothing else was erased, so the board's files stayed."
+            };
+            let already = if flashed.skipped > 0 {
+                format!(" ({} were already there)", kb(flashed.skipped))
+            } else {
+                String::new()
+            };
             state.say(format!(
-                "Firmware verified: {count} part(s), {} written and checked by MD5 at {rate} baud.{restarted}",
-                kb(total as u64)
+                "Firmware verified: {count} part(s), {} checked by MD5 at {rate} baud, {} written{already}.{erased}{restarted}",
+                kb(total as u64),
+                kb(flashed.written)
             ));
             state.link.set(Link::Ready(card));
             Some(flashed)

@@ -96,18 +96,32 @@ pub fn MicroPythonCard(check: RwSignal<Check>) -> impl IntoView {
 /// Restarts nothing; waits for MicroPython on the freshly flashed board and runs the hello
 /// check in the card (which reports through the bridge). Waits for the card to load.
 pub async fn check_board() {
+    call_card("check_board", &[false.into()]).await;
+}
+
+/// Calls the card's async export `name` (waiting for the card to load) and its result.
+async fn call_card(name: &str, args: &[JsValue]) -> Option<JsValue> {
     for _ in 0..200 {
         if MODULE.with(|m| m.borrow().is_some()) {
             break;
         }
         crate::web::time::sleep(Duration::from_millis(50)).await;
     }
-    let promise = with_module(|m| call(m, "check_board", &[false.into()]));
-    if let Some(Ok(promise)) = promise {
-        if let Ok(promise) = promise.dyn_into::<Promise>() {
-            let _ = JsFuture::from(promise).await;
-        }
-    }
+    let promise = with_module(|m| call(m, name, args))?.ok()?;
+    let promise = promise.dyn_into::<Promise>().ok()?;
+    JsFuture::from(promise).await.ok()
+}
+
+/// Backs up the board's files through the card (MicroPython must be running).
+pub async fn backup_files() -> Option<Vec<u8>> {
+    let archive = call_card("backup_files", &[]).await?;
+    (!archive.is_undefined()).then(|| Uint8Array::new(&archive).to_vec())
+}
+
+/// Puts backed-up files back through the card; how many.
+pub async fn restore_files(archive: &[u8]) -> Option<u32> {
+    let n = call_card("restore_files", &[Uint8Array::from(archive).into()]).await?;
+    n.as_f64().map(|n| n as u32)
 }
 
 /// Starts or stops the terminal's use of the port (flashing and a new connection stop it).

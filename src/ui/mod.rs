@@ -3,6 +3,7 @@
 
 mod automation;
 mod connect;
+mod erase;
 mod firmware;
 mod flash;
 mod follow;

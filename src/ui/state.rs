@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 
+use crate::firmware::erase::BoardFlash;
 use crate::loader::DeviceInfo;
 
 /// The status line: what happened, and whether it is bad news.
@@ -72,6 +73,8 @@ pub struct BoardCard {
     pub info: DeviceInfo,
     pub stub: bool,
     pub demo: bool,
+    /// What its flash holds (partition table, app), read when it was prepared.
+    pub flash: Option<BoardFlash>,
 }
 
 impl Link {

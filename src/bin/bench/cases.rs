@@ -10,7 +10,7 @@ use webflash::protocol::stub::StubImage;
 use webflash::sim::timing::Timing;
 
 use crate::bound::{wire_limit, write_bound};
-use crate::image::{deflated_len, micropython_like};
+use crate::image::{deflated_len, micropython_like, newer_build, other_firmware};
 use crate::modeled::{flash_job, phase_map, stub_op, Flow};
 use crate::report::Row;
 
@@ -25,12 +25,76 @@ fn image_len(chip: Chip) -> usize {
     }
 }
 
-/// Flash holding older firmware (another build) at the image's place.
+/// Flash holding other firmware (another ESP-IDF project) at the image's place.
 fn old_flash(chip: Chip, len: usize) -> Vec<u8> {
     let mut flash = vec![0xFF; FLASH];
     let at = chip.spec().bootloader_offset as usize;
-    flash[at..at + len].copy_from_slice(&micropython_like(len, 7));
+    flash[at..at + len].copy_from_slice(&other_firmware(len, 7));
     flash
+}
+
+/// The second flash with the page's defaults (ESP32, 1.5 MB): a board with other firmware gets
+/// everything erased first; the same MicroPython again, or its next release, is written over
+/// what is there (only what changed), the files kept. Each against the fresh flash.
+pub fn default_cases(stub: &StubImage, rows: &mut Vec<Row>) {
+    let chip = Chip::Esp32;
+    let len = image_len(chip);
+    let image = micropython_like(len, 1);
+    let name = |what: &str| format!("{chip} page defaults: {what} {} KB", len / 1024);
+    let reason = |run: &crate::modeled::Run| {
+        let (all, why) = run.decision.clone().unwrap_or_default();
+        format!("{} — {why}", if all { "erased all" } else { "no erase" })
+    };
+    let fresh = flash_job(
+        chip,
+        &old_flash(chip, len),
+        &image,
+        stub,
+        BAUD,
+        Flow::PageDefaults,
+    );
+    rows.push(
+        Row::new(
+            name("other firmware → MicroPython"),
+            fresh.seconds,
+            "modeled",
+        )
+        .detail(reason(&fresh)),
+    );
+    let mut compare = |what: &str, run: crate::modeled::Run, target: Option<f64>| {
+        let detail = format!(
+            "{}; wrote {} B, skipped {} B",
+            reason(&run),
+            run.written,
+            run.skipped
+        );
+        let mut row = Row::new(name(what), run.seconds, "modeled")
+            .against("fresh flash (page defaults)", fresh.seconds, target)
+            .detail(detail);
+        row.phases = phase_map(&run.phases);
+        rows.push(row);
+    };
+    let same = flash_job(
+        chip,
+        &fresh.flash_after,
+        &image,
+        stub,
+        BAUD,
+        Flow::PageDefaults,
+    );
+    compare("identical re-flash", same, Some(0.10));
+    let newer = newer_build(len, 1);
+    let update = flash_job(
+        chip,
+        &fresh.flash_after,
+        &newer,
+        stub,
+        BAUD,
+        Flow::PageDefaults,
+    );
+    compare("newer MicroPython release", update, None);
+    let old_default = flash_job(chip, &fresh.flash_after, &image, stub, BAUD, Flow::EraseAll);
+    compare("identical, old default (erase all)", old_default, None);
 }
 
 fn stub_baud(chip: Chip) -> u32 {

@@ -7,6 +7,9 @@
 //! random operands, plus message strings and pointer tables; the mix is tuned so that zlib
 //! level 9 leaves about 58 % of the bytes (what Espressif MicroPython images show).
 
+use webflash::protocol::image::APP_DESC_MAGIC;
+use webflash::protocol::partition;
+
 /// xorshift32: tiny, fast, and the same on every platform.
 struct Rng(u32);
 
@@ -91,6 +94,36 @@ fn app_bytes(len: usize, seed: u32) -> Vec<u8> {
 
 /// A MicroPython-like image of `len` bytes; different `seed`s give different firmware.
 pub fn micropython_like(len: usize, seed: u32) -> Vec<u8> {
+    firmware_like(len, seed, "micropython", "v1.24.1", None)
+}
+
+/// The same layout for another ESP-IDF project (what a board runs before MicroPython).
+pub fn other_firmware(len: usize, seed: u32) -> Vec<u8> {
+    firmware_like(len, seed, "blink", "v1.0.0", None)
+}
+
+/// The next MicroPython release after `micropython_like(len, seed)`, as releases differ: the same
+/// bootloader and partition table, a new version in the app descriptor, and code that changed
+/// 40 % into the app (4 KB inserted there), so everything after it moved.
+pub fn newer_build(len: usize, seed: u32) -> Vec<u8> {
+    firmware_like(
+        len,
+        seed,
+        "micropython",
+        "v1.25.0",
+        Some(2 * (len - 0xF000) / 5),
+    )
+}
+
+/// The layout of MicroPython's `firmware.bin`; `insert_at`: bytes of new code inserted there
+/// (counted from the start of the app).
+fn firmware_like(
+    len: usize,
+    seed: u32,
+    project: &str,
+    version: &str,
+    insert_at: Option<usize>,
+) -> Vec<u8> {
     let mut image = vec![0xFFu8; len];
     let mut put = |at: usize, bytes: &[u8]| {
         let end = (at + bytes.len()).min(len);
@@ -102,27 +135,26 @@ pub fn micropython_like(len: usize, seed: u32) -> Vec<u8> {
     let mut boot = app_bytes(24 * 1024, seed ^ 0xB007);
     boot[0] = 0xE9;
     put(0, &boot);
-    // Partition table at 0x8000 (0x7000 into an image written at 0x1000): three entries.
-    let mut table = Vec::new();
-    for (i, (offset, size)) in [
-        (0x9000u32, 0x6000u32),
-        (0xF000, 0x1000),
-        (0x10000, 0x1F_0000),
-    ]
-    .iter()
-    .enumerate()
-    {
-        table.extend_from_slice(&[0xAA, 0x50, (i == 2) as u8, i as u8]);
-        table.extend_from_slice(&offset.to_le_bytes());
-        table.extend_from_slice(&size.to_le_bytes());
-        table.extend_from_slice(format!("part{i:<12}").as_bytes());
-        table.extend_from_slice(&[0; 4]);
-    }
-    put(0x7000, &table);
-    // The application from 0xF000 (0x10000 in flash) to the end.
+    // Partition table at 0x8000 (0x7000 into an image written at 0x1000): MicroPython's
+    // (nvs, phy_init, factory app; the filesystem takes the rest of the flash).
+    let rows = partition::micropython_table(0x1F_0000, None);
+    put(0x7000, &partition::build(&rows, true)[..0x100]);
+    // The application from 0xF000 (0x10000 in flash) to the end, starting with its ESP-IDF
+    // app descriptor (what tells the page a board runs MicroPython, and which version).
     if len > 0xF000 {
-        let mut app = app_bytes(len - 0xF000, seed);
+        let app_len = len - 0xF000;
+        let mut app = app_bytes(app_len, seed);
+        if let Some(at) = insert_at {
+            let inserted = app_bytes(4096, seed ^ 0x5EED);
+            app.splice(at..at, inserted);
+            app.truncate(app_len);
+        }
         app[0] = 0xE9;
+        let mut desc = [0u8; 0x90];
+        desc[..4].copy_from_slice(&APP_DESC_MAGIC.to_le_bytes());
+        desc[16..16 + version.len()].copy_from_slice(version.as_bytes());
+        desc[48..48 + project.len()].copy_from_slice(project.as_bytes());
+        app[0x20..0x20 + desc.len()].copy_from_slice(&desc);
         put(0xF000, &app);
     }
     image

@@ -52,6 +52,7 @@ fn run(side: bool) -> Result<Doc, String> {
     for chip in [Chip::Esp32, Chip::Esp32C3, Chip::Esp8266] {
         cases::write_cases(chip, &stub(chip)?, &mut modeled);
     }
+    cases::default_cases(&stub(Chip::Esp32)?, &mut modeled);
     cases::stub_cases(&stub(Chip::Esp32)?, &mut modeled);
     modeled.push(cases::first_block_row());
     print_table(

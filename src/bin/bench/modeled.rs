@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Duration;
 
+use webflash::firmware::erase::{decide, BoardFlash, Erase, NewFirmware};
 use webflash::loader::{Baud, Event, FlashJob, Loader, Region, Stage, WriteOptions};
 use webflash::port::Port;
 use webflash::protocol::chip::Chip;
@@ -118,6 +119,11 @@ pub enum Flow {
     Fast,
     /// esptool's order on our core: stub at 115200, then baud; write everything.
     Plain,
+    /// As the page does it by default: [`Flow::Fast`], erasing first only when what the board
+    /// holds calls for it (`firmware::erase`).
+    PageDefaults,
+    /// The page's old default: erase everything first, then write.
+    EraseAll,
 }
 
 /// Result of one modeled job.
@@ -129,6 +135,8 @@ pub struct Run {
     pub written: u64,
     pub skipped: u64,
     pub flash_after: Vec<u8>,
+    /// With [`Flow::PageDefaults`]: whether it erased everything, and why.
+    pub decision: Option<(bool, String)>,
 }
 
 /// connect → stub → baud → write (+ verify) → hard reset, timed on the virtual clock.
@@ -147,17 +155,39 @@ pub fn flash_job(
         data: image,
     }];
     let plan = Baud::Auto { max: baud };
+    let mut decision = None;
     let (report, baud) = block_on(async {
         let l = &mut b.loader;
         match flow {
-            Flow::Fast => {
+            Flow::Fast | Flow::PageDefaults | Flow::EraseAll => {
                 l.prepare_with(WIRING, Some(stub), Some(plan))
                     .await
                     .unwrap();
+                let (erase_all, clear) = match flow {
+                    Flow::Fast => (false, None),
+                    Flow::EraseAll => {
+                        decision = Some((true, "the page's old default".to_string()));
+                        (true, None)
+                    }
+                    _ => {
+                        let held = l.read_summary().await.unwrap();
+                        let board = BoardFlash::from_reads(&held.table, held.app.as_deref());
+                        let new = NewFirmware::from_bytes(&[(offset, image)]);
+                        let d = decide(Some(&board), &new, 4 << 20);
+                        let all = d.erase == Erase::All;
+                        let clear = match d.erase {
+                            Erase::MoveFiles { to, .. } => Some(to),
+                            _ => None,
+                        };
+                        decision = Some((all, d.reason.to_string()));
+                        (all, clear)
+                    }
+                };
                 let job = FlashJob {
                     baud: plan,
-                    erase_all: false,
+                    erase_all,
                     reset_after: true,
+                    clear,
                 };
                 let out = l.flash(&regions, job, WIRING, Some(stub), 4 << 20).await;
                 let out = out.unwrap();
@@ -192,6 +222,7 @@ pub fn flash_job(
         written: report.written,
         skipped: report.skipped,
         flash_after,
+        decision,
     }
 }
 

@@ -26,6 +26,18 @@ mod exports {
         repl::check_from_page(reset).await;
     }
 
+    /// Backs up the board's files (a tar archive), or `undefined` if that failed.
+    #[wasm_bindgen]
+    pub async fn backup_files() -> Option<Vec<u8>> {
+        repl::backup_for_page().await
+    }
+
+    /// Writes an archive's files back to the board; how many, or `undefined`.
+    #[wasm_bindgen]
+    pub async fn restore_files(archive: Vec<u8>) -> Option<u32> {
+        repl::restore_for_page(archive).await.map(|n| n as u32)
+    }
+
     /// Starts or stops the terminal's reading of the port.
     #[wasm_bindgen]
     pub fn console_on(on: bool) {

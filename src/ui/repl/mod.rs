@@ -101,6 +101,36 @@ thread_local! {
     static CONSOLE_ON: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
+/// Backs up the board's files for the page (before a flash that moves the filesystem); the
+/// archive is also kept for "Put files back". `None` if it failed (the status says why).
+pub async fn backup_for_page() -> Option<Vec<u8>> {
+    let state = Page;
+    state.say("Backing up the board's files before flashing…");
+    let (archive, n) = with_repl(state, async move |r| {
+        r.backup(|i, n| state.say(format!("Backing up… {i} of {n} files")))
+            .await
+    })
+    .await?;
+    LAST_BACKUP.with(|b| *b.borrow_mut() = Some(archive.clone()));
+    state.say(format!("Backed up {n} file(s)."));
+    Some(archive)
+}
+
+/// Puts an archive's files back for the page (after the filesystem moved); how many.
+pub async fn restore_for_page(archive: Vec<u8>) -> Option<usize> {
+    let state = Page;
+    state.say("Putting the board's files back…");
+    let n = with_repl(state, async move |r| {
+        r.restore(&archive, |i, n| {
+            state.say(format!("Putting files back… {i} of {n}"))
+        })
+        .await
+    })
+    .await?;
+    state.say(format!("Put {n} file(s) back on the board."));
+    Some(n)
+}
+
 /// Starts or stops the terminal's use of the port (flashing and a new connection stop it).
 pub fn console_on(on: bool) {
     CONSOLE_ON.with(|c| c.set(on));
