@@ -20,6 +20,7 @@ pub mod micropython;
 mod port;
 mod regs;
 pub mod reset;
+pub mod rp2;
 pub mod timing;
 pub mod usb;
 mod watchdog;

@@ -1,0 +1,160 @@
+//! What the port the user picked leads to, decided before anything is sent to it (`boards.md`
+//! §1.2–1.3): an ESP's serial bootloader (reset lines and SYNC are welcome there), or a board
+//! running MicroPython on its own USB (they are not: a reset sequence can make a native-USB
+//! board drop off the bus), or something unknown, which is asked politely first.
+
+use crate::usb::{self, ResetWiring};
+
+/// A family of boards MicroPython runs on; each has its own way to install MicroPython.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// ESP32 family and ESP8266: flashed over the serial bootloader.
+    Esp,
+    /// Raspberry Pi RP2040/RP2350: a UF2 file onto the BOOTSEL drive.
+    Rp2,
+    /// STM32 (pyboard): DFU over WebUSB.
+    Stm32,
+    /// Others MicroPython runs on (SAMD, nRF, i.MX RT, …): the REPL works; no installer here.
+    Other,
+}
+
+impl Family {
+    /// From MicroPython's `sys.platform`.
+    pub fn from_platform(platform: &str) -> Family {
+        match platform {
+            "esp32" | "esp8266" => Family::Esp,
+            "rp2" => Family::Rp2,
+            "pyboard" | "stm32" => Family::Stm32,
+            _ => Family::Other,
+        }
+    }
+
+    /// From the MCU name in MicroPython's banner (`… with RP2040`, `… with ESP32S3`,
+    /// `… with STM32F405RG`).
+    pub fn from_mcu(mcu: &str) -> Family {
+        let m = mcu.to_ascii_uppercase();
+        if m.starts_with("ESP") {
+            Family::Esp
+        } else if m.starts_with("RP2") {
+            Family::Rp2
+        } else if m.starts_with("STM32") {
+            Family::Stm32
+        } else {
+            Family::Other
+        }
+    }
+}
+
+/// Where a port leads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PortKind {
+    /// An ESP's serial bootloader, wired as given.
+    EspLoader(ResetWiring),
+    /// MicroPython running on the board's own USB (family when the USB id tells it).
+    MicroPython(Option<Family>),
+    /// Not known: probe politely (interrupt, look for the REPL) before any reset.
+    Unknown,
+}
+
+/// USB ids that MicroPython builds use for their own USB device (`boards.md` §1.2), with the
+/// family where the id tells it.
+const MICROPYTHON_IDS: &[(u16, Option<u16>, Option<Family>)] = &[
+    (0x2E8A, Some(0x0005), Some(Family::Rp2)), // Raspberry Pi Pico, Pico 2 (and W)
+    (0x2E8A, Some(0x1002), Some(Family::Rp2)), // Pimoroni Pico LiPo
+    (0x2E8A, Some(0x101F), Some(Family::Rp2)), // Waveshare RP2040 boards
+    (0x2E8A, Some(0x1020), Some(Family::Rp2)),
+    (0x2E8A, Some(0x1021), Some(Family::Rp2)),
+    (0x239A, Some(0x80F2), Some(Family::Rp2)), // Adafruit Feather RP2040
+    (0x239A, Some(0x80FE), Some(Family::Rp2)), // Adafruit ItsyBitsy RP2040
+    (0x239A, Some(0x80F8), Some(Family::Rp2)), // Adafruit QT Py RP2040
+    (0x239A, Some(0x814F), Some(Family::Rp2)), // Adafruit Feather RP2350
+    (0x1B4F, None, Some(Family::Rp2)),         // SparkFun RP2040/RP2350 boards
+    (0x16D0, Some(0x08C7), Some(Family::Rp2)), // Pimoroni Tiny 2040
+    (0x1FFB, Some(0x2043), Some(Family::Rp2)), // Pololu 3pi+ 2040
+    (0x1FFB, Some(0x2044), Some(Family::Rp2)), // Pololu Zumo 2040
+    (0x2341, Some(0x025E), Some(Family::Rp2)), // Arduino Nano RP2040 Connect
+    (0x2341, Some(0x056B), Some(Family::Esp)), // Arduino Nano ESP32
+    (0x2341, Some(0x025A), Some(Family::Other)), // Arduino Nano 33 BLE Sense (nRF)
+    (0x2341, Some(0x0566), Some(Family::Stm32)), // Arduino Giga
+    (0x2341, Some(0x055F), Some(Family::Stm32)), // Arduino Nicla Vision
+    (0x2886, Some(0x0045), Some(Family::Other)), // Seeed XIAO nRF52
+    (0xF055, Some(0x9800), Some(Family::Stm32)), // pyboard: VCP + MSC (its default)
+    (0xF055, Some(0x9801), Some(Family::Stm32)),
+    (0xF055, None, None), // 0x9802 and others: stm32, samd, nrf, mimxrt share them
+];
+
+/// Where the port with USB ids `vid:pid` leads.
+pub fn port_kind(vid: u16, pid: u16) -> PortKind {
+    if usb::is_native_firmware_usb(vid, pid) {
+        return PortKind::MicroPython(Some(Family::Esp));
+    }
+    if let Some(bridge) = usb::identify(vid, pid) {
+        return PortKind::EspLoader(bridge.wiring);
+    }
+    MICROPYTHON_IDS
+        .iter()
+        .find(|(v, p, _)| *v == vid && p.is_none_or(|p| p == pid))
+        .map_or(PortKind::Unknown, |(_, _, family)| {
+            PortKind::MicroPython(*family)
+        })
+}
+
+/// The polite probe: what to send to a port nothing is known about. A carriage return and
+/// two Ctrl-C interrupt a running program and make MicroPython print its prompt; an ESP ROM
+/// loader ignores them (no SLIP frame); nothing resets.
+pub const PROBE: &[u8] = b"\r\x03\x03";
+
+/// Whether the reply to [`PROBE`] is MicroPython's REPL.
+pub fn probe_found_micropython(reply: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(reply);
+    text.contains(">>> ") || text.contains("MicroPython") || text.contains("raw REPL")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usb_ids_say_where_a_port_leads() {
+        assert_eq!(
+            port_kind(0x10C4, 0xEA60),
+            PortKind::EspLoader(ResetWiring::UartBridge)
+        );
+        assert_eq!(
+            port_kind(0x303A, 0x1001),
+            PortKind::EspLoader(ResetWiring::UsbJtagSerial)
+        );
+        assert_eq!(
+            port_kind(0x303A, 0x4001),
+            PortKind::MicroPython(Some(Family::Esp))
+        );
+        assert_eq!(
+            port_kind(0x2E8A, 0x0005),
+            PortKind::MicroPython(Some(Family::Rp2))
+        );
+        assert_eq!(
+            port_kind(0xF055, 0x9800),
+            PortKind::MicroPython(Some(Family::Stm32))
+        );
+        assert_eq!(port_kind(0xF055, 0x9802), PortKind::MicroPython(None));
+        assert_eq!(
+            port_kind(0x1B4F, 0x0026),
+            PortKind::MicroPython(Some(Family::Rp2))
+        );
+        assert_eq!(port_kind(0x1234, 0x5678), PortKind::Unknown);
+    }
+
+    #[test]
+    fn the_probe_recognises_the_repl() {
+        assert!(probe_found_micropython(
+            b"\r\nKeyboardInterrupt: \r\n>>> \r\n>>> "
+        ));
+        assert!(probe_found_micropython(b"\r\n>>> "));
+        assert!(!probe_found_micropython(b""));
+        assert!(!probe_found_micropython(b"\xc0\x01\x08\xc0"));
+        assert_eq!(Family::from_platform("rp2"), Family::Rp2);
+        assert_eq!(Family::from_mcu("RP2350"), Family::Rp2);
+        assert_eq!(Family::from_mcu("STM32F405RG"), Family::Stm32);
+        assert_eq!(Family::from_mcu("ESP32S3"), Family::Esp);
+    }
+}
