@@ -57,31 +57,121 @@ pub enum PortKind {
 }
 
 /// USB ids that MicroPython builds use for their own USB device (`boards.md` §1.2), with the
-/// family where the id tells it.
-const MICROPYTHON_IDS: &[(u16, Option<u16>, Option<Family>)] = &[
-    (0x2E8A, Some(0x0005), Some(Family::Rp2)), // Raspberry Pi Pico, Pico 2 (and W)
-    (0x2E8A, Some(0x1002), Some(Family::Rp2)), // Pimoroni Pico LiPo
-    (0x2E8A, Some(0x101F), Some(Family::Rp2)), // Waveshare RP2040 boards
-    (0x2E8A, Some(0x1020), Some(Family::Rp2)),
-    (0x2E8A, Some(0x1021), Some(Family::Rp2)),
-    (0x239A, Some(0x80F2), Some(Family::Rp2)), // Adafruit Feather RP2040
-    (0x239A, Some(0x80FE), Some(Family::Rp2)), // Adafruit ItsyBitsy RP2040
-    (0x239A, Some(0x80F8), Some(Family::Rp2)), // Adafruit QT Py RP2040
-    (0x239A, Some(0x814F), Some(Family::Rp2)), // Adafruit Feather RP2350
-    (0x1B4F, None, Some(Family::Rp2)),         // SparkFun RP2040/RP2350 boards
-    (0x16D0, Some(0x08C7), Some(Family::Rp2)), // Pimoroni Tiny 2040
-    (0x1FFB, Some(0x2043), Some(Family::Rp2)), // Pololu 3pi+ 2040
-    (0x1FFB, Some(0x2044), Some(Family::Rp2)), // Pololu Zumo 2040
-    (0x2341, Some(0x025E), Some(Family::Rp2)), // Arduino Nano RP2040 Connect
-    (0x2341, Some(0x056B), Some(Family::Esp)), // Arduino Nano ESP32
-    (0x2341, Some(0x025A), Some(Family::Other)), // Arduino Nano 33 BLE Sense (nRF)
-    (0x2341, Some(0x0566), Some(Family::Stm32)), // Arduino Giga
-    (0x2341, Some(0x055F), Some(Family::Stm32)), // Arduino Nicla Vision
-    (0x2886, Some(0x0045), Some(Family::Other)), // Seeed XIAO nRF52
-    (0xF055, Some(0x9800), Some(Family::Stm32)), // pyboard: VCP + MSC (its default)
-    (0xF055, Some(0x9801), Some(Family::Stm32)),
-    (0xF055, None, None), // 0x9802 and others: stm32, samd, nrf, mimxrt share them
+/// family where the id tells it and the board's name.
+const MICROPYTHON_IDS: &[(u16, Option<u16>, Option<Family>, &str)] = &[
+    (
+        0x2E8A,
+        Some(0x0005),
+        Some(Family::Rp2),
+        "Raspberry Pi Pico / Pico 2",
+    ),
+    (
+        0x2E8A,
+        Some(0x1002),
+        Some(Family::Rp2),
+        "Pimoroni Pico LiPo",
+    ),
+    (
+        0x2E8A,
+        Some(0x101F),
+        Some(Family::Rp2),
+        "Waveshare RP2040 board",
+    ),
+    (
+        0x2E8A,
+        Some(0x1020),
+        Some(Family::Rp2),
+        "Waveshare RP2040 board",
+    ),
+    (
+        0x2E8A,
+        Some(0x1021),
+        Some(Family::Rp2),
+        "Waveshare RP2040 board",
+    ),
+    (
+        0x239A,
+        Some(0x80F2),
+        Some(Family::Rp2),
+        "Adafruit Feather RP2040",
+    ),
+    (
+        0x239A,
+        Some(0x80FE),
+        Some(Family::Rp2),
+        "Adafruit ItsyBitsy RP2040",
+    ),
+    (
+        0x239A,
+        Some(0x80F8),
+        Some(Family::Rp2),
+        "Adafruit QT Py RP2040",
+    ),
+    (
+        0x239A,
+        Some(0x814F),
+        Some(Family::Rp2),
+        "Adafruit Feather RP2350",
+    ),
+    (
+        0x1B4F,
+        None,
+        Some(Family::Rp2),
+        "SparkFun RP2040/RP2350 board",
+    ),
+    (
+        0x16D0,
+        Some(0x08C7),
+        Some(Family::Rp2),
+        "Pimoroni Tiny 2040",
+    ),
+    (0x1FFB, Some(0x2043), Some(Family::Rp2), "Pololu 3pi+ 2040"),
+    (0x1FFB, Some(0x2044), Some(Family::Rp2), "Pololu Zumo 2040"),
+    (
+        0x2341,
+        Some(0x025E),
+        Some(Family::Rp2),
+        "Arduino Nano RP2040 Connect",
+    ),
+    (
+        0x2341,
+        Some(0x056B),
+        Some(Family::Esp),
+        "Arduino Nano ESP32",
+    ),
+    (
+        0x2341,
+        Some(0x025A),
+        Some(Family::Other),
+        "Arduino Nano 33 BLE Sense (nRF)",
+    ),
+    (0x2341, Some(0x0566), Some(Family::Stm32), "Arduino Giga"),
+    (
+        0x2341,
+        Some(0x055F),
+        Some(Family::Stm32),
+        "Arduino Nicla Vision",
+    ),
+    (
+        0x2886,
+        Some(0x0045),
+        Some(Family::Other),
+        "Seeed XIAO nRF52",
+    ),
+    (0xF055, Some(0x9800), Some(Family::Stm32), "pyboard"),
+    (0xF055, Some(0x9801), Some(Family::Stm32), "pyboard"),
+    (0xF055, None, None, "MicroPython board"),
 ];
+
+/// Every USB vendor id of a board or bridge this page knows (the chooser's filter when the
+/// page asks for a board's new port).
+pub fn known_vendors() -> Vec<u16> {
+    let mut vids: Vec<u16> = usb::KNOWN_BRIDGES.iter().map(|b| b.vid).collect();
+    vids.extend(MICROPYTHON_IDS.iter().map(|(v, ..)| *v));
+    vids.sort_unstable();
+    vids.dedup();
+    vids
+}
 
 /// Where the port with USB ids `vid:pid` leads.
 pub fn port_kind(vid: u16, pid: u16) -> PortKind {
@@ -91,12 +181,34 @@ pub fn port_kind(vid: u16, pid: u16) -> PortKind {
     if let Some(bridge) = usb::identify(vid, pid) {
         return PortKind::EspLoader(bridge.wiring);
     }
+    micropython_id(vid, pid).map_or(PortKind::Unknown, |(_, _, family, _)| {
+        PortKind::MicroPython(*family)
+    })
+}
+
+fn micropython_id(
+    vid: u16,
+    pid: u16,
+) -> Option<&'static (u16, Option<u16>, Option<Family>, &'static str)> {
     MICROPYTHON_IDS
         .iter()
-        .find(|(v, p, _)| *v == vid && p.is_none_or(|p| p == pid))
-        .map_or(PortKind::Unknown, |(_, _, family)| {
-            PortKind::MicroPython(*family)
-        })
+        .find(|(v, p, ..)| *v == vid && p.is_none_or(|p| p == pid))
+}
+
+/// What the page calls the device with these USB ids: a bridge or ESP USB by its name
+/// ([`usb::describe`]), a board running MicroPython on its own USB by the board's.
+pub fn describe(vid: Option<u16>, pid: Option<u16>) -> String {
+    match vid
+        .zip(pid)
+        .and_then(|(v, p)| micropython_id(v, p).map(|id| (v, p, id.3)))
+    {
+        Some((v, p, name))
+            if usb::identify(v, p).is_none() && !usb::is_native_firmware_usb(v, p) =>
+        {
+            format!("{name} ({v:04X}:{p:04X})")
+        }
+        _ => usb::describe(vid, pid),
+    }
 }
 
 /// The polite probe: what to send to a port nothing is known about. A carriage return and
@@ -113,6 +225,27 @@ pub fn probe_found_micropython(reply: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_boards_by_their_own_usb_and_bridges_by_theirs() {
+        assert_eq!(
+            describe(Some(0x2E8A), Some(0x0005)),
+            "Raspberry Pi Pico / Pico 2 (2E8A:0005)"
+        );
+        assert_eq!(
+            describe(Some(0xF055), Some(0x9802)),
+            "MicroPython board (F055:9802)"
+        );
+        assert_eq!(
+            describe(Some(0x10C4), Some(0xEA60)),
+            "CP210x USB-UART (10C4:EA60)"
+        );
+        assert_eq!(
+            describe(Some(0x1234), Some(0x5678)),
+            "Unknown USB serial device (1234:5678)"
+        );
+        assert!(describe(Some(0x303A), Some(0x4001)).contains("303A:4001"));
+    }
 
     #[test]
     fn usb_ids_say_where_a_port_leads() {
@@ -142,6 +275,10 @@ mod tests {
             PortKind::MicroPython(Some(Family::Rp2))
         );
         assert_eq!(port_kind(0x1234, 0x5678), PortKind::Unknown);
+        let vendors = known_vendors();
+        for vid in [0x303A, 0x2E8A, 0xF055, 0x10C4, 0x1A86] {
+            assert!(vendors.contains(&vid), "{vid:04X}");
+        }
     }
 
     #[test]

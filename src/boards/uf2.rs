@@ -3,6 +3,7 @@
 //! written, the way the RP2 boot ROMs read the blocks, so a file they would ignore (another
 //! family, a wrong payload size) or take only in part (missing blocks) is refused with a reason.
 
+use crate::firmware::sniff::{sniff, FileKind};
 use std::collections::BTreeMap;
 
 pub const BLOCK: usize = 512;
@@ -140,8 +141,8 @@ pub struct Uf2 {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Uf2Error {
     Empty,
-    /// The first block has no UF2 magic numbers: another kind of file.
-    NotUf2,
+    /// The first block has no UF2 magic numbers: another kind of file (what it looks like).
+    NotUf2(FileKind),
     /// The length is not a whole number of 512-byte blocks (a cut-off download).
     Truncated {
         len: usize,
@@ -166,7 +167,9 @@ impl std::fmt::Display for Uf2Error {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Uf2Error::Empty => write!(f, "The file is empty. Download the .uf2 again."),
-            Uf2Error::NotUf2 => write!(f, "This is not a UF2 file (it does not start with a UF2 block). Choose the .uf2 file from the MicroPython download page."),
+            Uf2Error::NotUf2(FileKind::EspImage) => write!(f, "This is firmware for an ESP32 or ESP8266 board (.bin), not a UF2 file for a Pico. Choose the .uf2 file for your Pico from the MicroPython download page."),
+            Uf2Error::NotUf2(FileKind::Unknown) => write!(f, "This is not a UF2 file (it does not start with a UF2 block). Choose the .uf2 file from the MicroPython download page."),
+            Uf2Error::NotUf2(kind) => write!(f, "This is {}, not a UF2 file. Choose the .uf2 file from the MicroPython download page.", kind.describe()),
             Uf2Error::Truncated { len } => write!(f, "The file ends in the middle of a block ({len} bytes is not a whole number of 512-byte blocks): the download was cut off. Download it again."),
             Uf2Error::DamagedBlock { index } => write!(f, "Block {index} of the file is damaged. Download the .uf2 again."),
             Uf2Error::InconsistentCount { .. } => write!(f, "The file's blocks disagree about how many there are: it is damaged. Download it again."),
@@ -181,7 +184,7 @@ pub fn parse(bytes: &[u8]) -> Result<Uf2, Uf2Error> {
         return Err(Uf2Error::Empty);
     }
     if block(&bytes[..bytes.len().min(BLOCK)]).is_none() {
-        return Err(Uf2Error::NotUf2);
+        return Err(Uf2Error::NotUf2(sniff(bytes)));
     }
     if bytes.len() % BLOCK != 0 {
         return Err(Uf2Error::Truncated { len: bytes.len() });
@@ -243,6 +246,27 @@ pub fn parse(bytes: &[u8]) -> Result<Uf2, Uf2Error> {
     Ok(Uf2 { runs: out, skipped })
 }
 
+/// The MicroPython banner text inside a UF2 file's payload (`MicroPython v1.24.1 on
+/// 2024-11-29; Raspberry Pi Pico with RP2040`), to show which version a file holds.
+pub fn micropython_banner(bytes: &[u8]) -> Option<String> {
+    // The payload in file order: blocks of one file are written in address order.
+    let mut payload = Vec::with_capacity(bytes.len() / 2);
+    for raw in bytes.chunks_exact(BLOCK) {
+        if let Some(b) = block(raw) {
+            payload.extend_from_slice(b.payload);
+        }
+    }
+    const NEEDLE: &[u8] = b"MicroPython v";
+    let at = payload.windows(NEEDLE.len()).position(|w| w == NEEDLE)?;
+    let text: String = payload[at..]
+        .iter()
+        .take(100)
+        .take_while(|&&b| (0x20..0x7F).contains(&b))
+        .map(|&b| b as char)
+        .collect();
+    Some(text)
+}
+
 /// Writes `image` (at flash address `base`) as a UF2 file of 256-byte blocks of `family`,
 /// as `picotool uf2 convert` does. For tests and the simulator.
 pub fn build(image: &[u8], base: u32, family: u32) -> Vec<u8> {
@@ -298,6 +322,18 @@ mod tests {
     }
 
     #[test]
+    fn the_banner_is_found_across_blocks() {
+        let mut img = image(2000);
+        img[250..250 + 45].copy_from_slice(b"MicroPython v1.25.0 on 2025-04-15; Raspberry\0");
+        let file = build(&img, 0x1000_0000, family::RP2040);
+        assert_eq!(
+            micropython_banner(&file).as_deref(),
+            Some("MicroPython v1.25.0 on 2025-04-15; Raspberry")
+        );
+        assert_eq!(micropython_banner(&build(&image(600), 0, 1)), None);
+    }
+
+    #[test]
     fn damage_is_named() {
         let file = build(&image(1000), 0x1000_0000, family::RP2040);
         assert_eq!(parse(&file[..1500]), Err(Uf2Error::Truncated { len: 1500 }));
@@ -324,8 +360,18 @@ mod tests {
         let mut twice = file.clone();
         twice.extend_from_slice(&file[..BLOCK]);
         assert!(matches!(parse(&twice), Err(Uf2Error::MissingBlocks { .. })));
-        assert_eq!(parse(b"<html>").unwrap_err(), Uf2Error::NotUf2);
-        assert_eq!(parse(&[0xE9; 1024]).unwrap_err(), Uf2Error::NotUf2);
+        assert_eq!(
+            parse(b"<html>").unwrap_err(),
+            Uf2Error::NotUf2(FileKind::Html)
+        );
+        assert_eq!(
+            parse(&[0x00; 1024]).unwrap_err(),
+            Uf2Error::NotUf2(FileKind::Unknown)
+        );
+        assert!(parse(b"PK\x03\x04rest")
+            .unwrap_err()
+            .to_string()
+            .starts_with("This is a ZIP archive, not a UF2 file."));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 pub use super::manifest_error::ManifestError;
 use super::plan::Part;
 use super::url::{join_url, manifest_base};
+use crate::boards::rp2::Rp2Chip;
 use crate::protocol::chip::Chip;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -52,6 +53,16 @@ impl Build {
     /// The chip this build is for, if the family name is one we know.
     pub fn chip(&self) -> Option<Chip> {
         Chip::from_name(&self.chip_family)
+    }
+
+    /// Our extension for boards installed from a UF2 file: `"chipFamily": "RP2040"` or
+    /// `"RP2350"` (ESP Web Tools skips families it does not know), its one part the `.uf2`.
+    pub fn rp2(&self) -> Option<Rp2Chip> {
+        match self.chip_family.to_ascii_uppercase().as_str() {
+            "RP2040" => Some(Rp2Chip::Rp2040),
+            "RP2350" => Some(Rp2Chip::Rp2350),
+            _ => None,
+        }
     }
 }
 
@@ -279,6 +290,14 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 impl Manifest {
+    /// The UF2 build for `chip` (see [`Build::rp2`]), or with the chip not known yet, the
+    /// first UF2 build.
+    pub fn uf2_build(&self, chip: Option<Rp2Chip>) -> Option<&Build> {
+        self.builds
+            .iter()
+            .find(|b| b.rp2().is_some() && (chip.is_none() || b.rp2() == chip))
+    }
+
     /// EWT's selection: the first build for `chip` with the same serial type, else the first
     /// for `chip` with none. With the serial type unknown (`None`), a build without one is
     /// preferred, then any build for the chip.

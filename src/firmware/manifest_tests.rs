@@ -215,3 +215,28 @@ fn sha256_mismatches_are_refused_and_matches_pass() {
     // Parts without a digest are not checked.
     assert_eq!(verify_sha256(&m.builds[0].parts[0], b"anything"), Ok(()));
 }
+
+#[test]
+fn one_manifest_serves_esp32_and_pico_tables() {
+    let m = parse(
+        r#"{ "name": "Workshop", "builds": [
+          { "chipFamily": "ESP32", "parts": [ { "path": "esp32.bin", "offset": 4096 } ] },
+          { "chipFamily": "RP2040", "parts": [ { "path": "pico.uf2", "offset": 0 } ] },
+          { "chipFamily": "RP2350", "parts": [ { "path": "pico2.uf2", "offset": 0 } ] } ] }"#,
+    )
+    .unwrap();
+    assert_eq!(
+        m.select_build(Chip::Esp32, None).unwrap().parts[0].path,
+        "esp32.bin"
+    );
+    let rp2040 = m.uf2_build(Some(Rp2Chip::Rp2040)).unwrap();
+    assert_eq!(rp2040.parts[0].path, "pico.uf2");
+    assert_eq!(
+        m.uf2_build(Some(Rp2Chip::Rp2350)).unwrap().parts[0].path,
+        "pico2.uf2"
+    );
+    assert_eq!(m.uf2_build(None).unwrap().parts[0].path, "pico.uf2");
+    // ESP boards never get a UF2 build, nor Picos an ESP one.
+    assert!(m.select_build(Chip::Esp32C3, None).is_err());
+    assert!(parse(EWT).unwrap().uf2_build(None).is_none());
+}

@@ -5,6 +5,7 @@
 
 pub mod backup;
 pub mod banner;
+pub mod facts;
 pub mod files;
 pub mod pylit;
 
@@ -391,15 +392,22 @@ impl<P: Port> Repl<P> {
             return Ok(Ok(banner));
         }
         // No prompt yet: maybe main.py is running. Try to stop it and ask for the banner.
-        if self.interrupt().await.is_ok() {
-            self.port.write(b"\x02").await?;
-            let banner_text = self
-                .read_until(FRIENDLY_PROMPT, Duration::from_secs(2), "the banner")
-                .await
-                .unwrap_or_default();
-            if let Some(banner) = Banner::find(&String::from_utf8_lossy(&banner_text)) {
-                return Ok(Ok(banner));
+        match self.interrupt().await {
+            Ok(()) => {
+                self.port.write(b"\x02").await?;
+                let banner_text = self
+                    .read_until(FRIENDLY_PROMPT, Duration::from_secs(2), "the banner")
+                    .await
+                    .unwrap_or_default();
+                if let Some(banner) = Banner::find(&String::from_utf8_lossy(&banner_text)) {
+                    return Ok(Ok(banner));
+                }
             }
+            // A lost link is not a silent board.
+            Err(ReplError::Port(e)) => return Err(ReplError::Port(e)),
+            // What came instead of a prompt tells what runs there.
+            Err(ReplError::Timeout { got, .. }) => log.extend_from_slice(got.as_bytes()),
+            Err(_) => {}
         }
         Ok(Err(BootProblem::classify(&log)))
     }

@@ -4,12 +4,14 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use super::device::{DeviceCard, MicroPythonFacts};
 use super::session::{self, Board, PortChoice};
 use super::state::{AppState, BoardCard, Link};
+use crate::boards::identify::{self, PortKind};
 use crate::firmware::erase::BoardFlash;
 use crate::loader::{Baud, Event, Stage};
-use crate::protocol::chip::{format_size, Chip};
-use crate::usb;
+use crate::port::Port;
+use crate::protocol::chip::Chip;
 use crate::web::serial_supported;
 
 /// Resets into the loader, identifies the chip, starts the flasher stub.
@@ -111,15 +113,37 @@ pub(super) async fn prepare_open_board(usb: String, state: AppState) -> bool {
     }
 }
 
-/// A board that runs its firmware on the chip's own USB (MicroPython's TinyUSB on an
-/// ESP32-S2/S3): resetting lines or SYNC bytes would do nothing good there, so the page asks
-/// MicroPython instead, and reaches the bootloader only when flashing.
+/// A board that runs MicroPython on its own USB (a Pico, a pyboard, an ESP32-S2/S3 on
+/// TinyUSB): resetting lines or SYNC bytes would do nothing good there, so the page asks
+/// MicroPython, and reaches a bootloader only when installing.
 async fn open_running_board(usb: String, state: AppState) {
     state.say(format!(
         "Connected to {usb}: the board runs its own firmware on its USB port. Checking MicroPython…"
     ));
     state.link.set(Link::Running { usb, card: None });
-    super::micropython::check_board().await;
+    super::micropython::check_running_board().await;
+}
+
+/// Where the open port leads, asking the board politely when its USB id does not say:
+/// Ctrl-C makes MicroPython print its prompt and does nothing to an ESP's ROM loader.
+async fn port_kind() -> PortKind {
+    let kind = session::usb_ids().map_or(PortKind::Unknown, |(v, p)| identify::port_kind(v, p));
+    if kind != PortKind::Unknown {
+        return kind;
+    }
+    let reply = session::lease(async |board: &mut Board| {
+        let port = board.loader.port_mut();
+        port.write(identify::PROBE).await?;
+        let mut reply = Vec::new();
+        let deadline = port.now() + std::time::Duration::from_millis(400);
+        while port.read(&mut reply, deadline).await? > 0 {}
+        Ok::<_, crate::port::PortError>(reply)
+    })
+    .await;
+    match reply {
+        Ok(Ok(reply)) if identify::probe_found_micropython(&reply) => PortKind::MicroPython(None),
+        _ => PortKind::Unknown,
+    }
 }
 
 /// Opens `choice` and prepares the board.
@@ -128,22 +152,24 @@ fn start(choice: PortChoice, state: AppState) {
     state.link.set(Link::Choosing);
     state.say(match choice {
         PortChoice::Serial => "Choose your board's port in the browser's list…",
-        PortChoice::Demo(_) => "Starting the demo board…",
+        PortChoice::Demo(_) | PortChoice::DemoPico => "Starting the demo board…",
     });
     spawn_local(async move {
         let on_lost = move |err: crate::port::PortError| {
             state.link.set(Link::Idle);
             state.warn(format!("Connection lost: {err}."));
         };
+        state.board.set(None);
         match session::open(choice, on_lost).await {
-            Ok(usb)
-                if session::usb_ids().is_some_and(|(v, p)| usb::is_native_firmware_usb(v, p)) =>
-            {
-                open_running_board(usb, state).await
-            }
-            Ok(usb) => {
+            Ok(usb) if matches!(choice, PortChoice::Demo(_)) => {
                 prepare_open_board(usb, state).await;
             }
+            Ok(usb) => match port_kind().await {
+                PortKind::MicroPython(_) => open_running_board(usb, state).await,
+                PortKind::EspLoader(_) | PortKind::Unknown => {
+                    prepare_open_board(usb, state).await;
+                }
+            },
             Err(err) => {
                 state.link.set(Link::Idle);
                 state.warn(err.to_string());
@@ -196,8 +222,11 @@ pub fn ConnectPanel() -> impl IntoView {
                     })}
                     <button class="secondary" disabled=move || busy() || following()
                         on:click=move |_| {
-                            let chip = Chip::from_name(&demo_chip.get()).unwrap_or(Chip::Esp32);
-                            start(PortChoice::Demo(chip), state)
+                            let choice = match demo_chip.get().as_str() {
+                                "pico" => PortChoice::DemoPico,
+                                name => PortChoice::Demo(Chip::from_name(name).unwrap_or(Chip::Esp32)),
+                            };
+                            start(choice, state)
                         }>"Demo board"</button>
                     <label class="inline">"Demo chip "
                         <select aria-label="Demo chip" on:change=move |ev| demo_chip.set(event_target_value(&ev))>
@@ -205,6 +234,7 @@ pub fn ConnectPanel() -> impl IntoView {
                             <option value="esp32c3">"ESP32-C3"</option>
                             <option value="esp32s3">"ESP32-S3"</option>
                             <option value="esp8266">"ESP8266"</option>
+                            <option value="pico">"Raspberry Pi Pico"</option>
                         </select>
                     </label>
                 }>
@@ -217,6 +247,7 @@ pub fn ConnectPanel() -> impl IntoView {
             {move || match link.get() {
                 Link::Ready(card) | Link::Busy(card) => view! { <DeviceCard card/> }.into_any(),
                 Link::Running { card: Some(card), usb } => view! { <DeviceCard card=BoardCard { usb, ..card }/> }.into_any(),
+                Link::Running { card: None, usb } => view! { <MicroPythonFacts usb facts=state.board/> }.into_any(),
                 Link::Following { card: Some(card), .. } | Link::NeedsPick { card: Some(card), .. } => {
                     view! { <DeviceCard card/> }.into_any()
                 }
@@ -227,34 +258,5 @@ pub fn ConnectPanel() -> impl IntoView {
                 }.into_any()).unwrap_or_else(|| ().into_any()),
             }}
         </section>
-    }
-}
-
-/// Chip, revision, MAC, flash, bridge, crystal.
-#[component]
-fn DeviceCard(card: BoardCard) -> impl IntoView {
-    let info = card.info;
-    let flash = info
-        .flash_size
-        .map(format_size)
-        .unwrap_or_else(|| format!("unknown (id {:06x})", info.flash_id));
-    let crystal = info
-        .crystal_mhz
-        .map(|m| format!("{m} MHz"))
-        .unwrap_or_else(|| "not known".into());
-    let loader = if card.stub {
-        "flasher stub (fast)"
-    } else {
-        "built-in ROM loader"
-    };
-    view! {
-        <dl class="device" aria-label="Connected board">
-            <dt>"Chip"</dt><dd data-field="chip">{format!("{} (revision {})", info.chip, info.revision_text())}</dd>
-            <dt>"MAC"</dt><dd data-field="mac">{info.mac_text()}</dd>
-            <dt>"Flash"</dt><dd data-field="flash">{flash}</dd>
-            <dt>"USB device"</dt><dd data-field="usb">{card.usb}</dd>
-            <dt>"Crystal"</dt><dd data-field="crystal">{crystal}</dd>
-            <dt>"Talking to"</dt><dd data-field="loader">{loader}</dd>
-        </dl>
     }
 }

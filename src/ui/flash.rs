@@ -323,9 +323,25 @@ pub fn FlashPanel(
             })
     };
     let flashing = move || matches!(state.link.get(), Link::Busy(_));
+    // A board running MicroPython that is no ESP (a pyboard, a SAMD board): not flashed here.
+    let other_board = move || {
+        matches!(state.link.get(), Link::Running { .. })
+            && state.board.with(|b| {
+                b.as_ref().is_some_and(|f| {
+                    crate::boards::identify::Family::from_mcu(&f.mcu)
+                        != crate::boards::identify::Family::Esp
+                })
+            })
+    };
+    // The firmware has a Pico build and no ESP board is connected: the Pico may be the board.
+    let pico_possible = move || {
+        matches!(state.link.get(), Link::Idle | Link::Choosing)
+            && firmware.with(|fw| super::uf2::has_uf2(fw.as_ref()))
+    };
     let can_flash = move || {
         matches!(state.link.get(), Link::Ready(_) | Link::Running { .. })
             && firmware.get().is_some()
+            && !other_board()
     };
 
     let on_flash = move |_| {
@@ -343,6 +359,16 @@ pub fn FlashPanel(
             <h2 id="flash-title">"3. Flash"</h2>
             <Show when=move || erase_all.get() && runs_micropython()>
                 <p class="hint tip">"This board runs MicroPython. Erasing removes its files: press \"Back up files\" in step 4 first, and \"Put files back\" after flashing."</p>
+            </Show>
+            <Show when=move || pico_possible()>
+                <p class="hint tip">"A Raspberry Pi Pico has no port to connect until MicroPython runs on it. "
+                    <button class="secondary" on:click=move |_| state.pico_chosen.set(true)>"My board is a Raspberry Pi Pico"</button>
+                </p>
+            </Show>
+            <Show when=other_board>
+                <p class="hint tip" data-field="install-path">{move || state.board.get().map(|f| format!(
+                    "This board runs MicroPython on {} ({}). This page installs firmware on ESP32/ESP8266 boards and the Raspberry Pi Pico; for this board use its own installer. Its REPL and files work below.",
+                    f.board, f.mcu)).unwrap_or_default()}</p>
             </Show>
             <label class="check">
                 <input type="checkbox" prop:checked=erase_all on:change=move |ev| {
@@ -384,11 +410,7 @@ pub fn FlashPanel(
                 </label>
                 <p class="hint">"Only if you know the firmware is right despite the warning. Size, overlap and damaged-file checks always apply."</p>
             </details>
-            <Show when=move || !problems.get().is_empty()>
-                <ul class="problems" aria-label="Why the firmware was refused">
-                    {move || problems.get().into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}
-                </ul>
-            </Show>
+            <super::refusals::Refusals problems/>
         </section>
     }
 }

@@ -14,7 +14,7 @@ use super::session::{self, Board};
 use super::state::{AppState, BoardCard, Link, Next};
 use crate::loader::Restart;
 use crate::port::{Port, Signals};
-use crate::usb::{self, ResetWiring, ESPRESSIF_VID};
+use crate::usb::{self, ResetWiring};
 
 /// How long a board takes to come back as its new USB device before the page asks the user.
 const COME_BACK: Duration = Duration::from_secs(8);
@@ -126,7 +126,7 @@ async fn arrived(state: AppState, usb: String, card: Option<BoardCard>, next: Ne
                 "Found the board again on {usb}. Checking MicroPython…"
             ));
             state.link.set(link_for(usb, card));
-            super::micropython::check_board().await;
+            super::micropython::check_running_board().await;
         }
         Next::Flash => {
             if super::connect::prepare_open_board(usb, state).await {
@@ -142,7 +142,7 @@ pub fn pick(state: AppState) {
         return;
     };
     spawn_local(async move {
-        match session::pick_new(&[ESPRESSIF_VID]).await {
+        match session::pick_new(&crate::boards::identify::known_vendors()).await {
             Ok(usb) => arrived(state, usb, card, next).await,
             Err(err) => state.warn(err.to_string()),
         }

@@ -1,6 +1,8 @@
 //! Step 4's place on the page. The MicroPython card itself (terminal, hello check, files) is
 //! its own wasm module, `webflash-repl` (`ui::repl`, built by `src/bin/repl`): flashing does
-//! not need it, so it is fetched once a board is connected. This is the page's side of the
+//! not need it, so it is fetched when it is needed — a board found running MicroPython, a
+//! flash started (it downloads while the flash runs), a check asked for — never at Connect of
+//! a board waiting in its bootloader. This is the page's side of the
 //! bridge it talks through: the card borrows the board (the session's lease, held across
 //! several calls), writes to the status line and reports its board checks.
 
@@ -16,7 +18,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 use super::session::{self, Board, DEFAULT_BAUD};
-use super::state::{AppState, Check, Link};
+use super::state::{AppState, Check, Link, Next};
+use crate::boards::identify::{self, PortKind};
 use crate::port::{Port, PortError, Signals};
 use crate::web::js::call;
 use crate::web::modules;
@@ -26,6 +29,26 @@ thread_local! {
     static MODULE: RefCell<Option<JsValue>> = const { RefCell::new(None) };
     /// The board while the card has it borrowed.
     static LENT: RefCell<Option<Board>> = const { RefCell::new(None) };
+    /// Set to load the card (see [`want_card`]).
+    static WANTED: std::cell::Cell<Option<RwSignal<bool>>> = const { std::cell::Cell::new(None) };
+    /// The card could not be loaded: nobody should wait for it.
+    static FAILED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Loads the card if it is not loaded yet.
+pub fn want_card() {
+    if let Some(wanted) = WANTED.with(|w| w.get()) {
+        wanted.set(true);
+    }
+}
+
+/// Whether the page needs the card with the board in this state: anything but a board that
+/// waits in its bootloader for a flash (or no board).
+fn needs_card(link: &Link) -> bool {
+    !matches!(
+        link,
+        Link::Idle | Link::Choosing | Link::Preparing { .. } | Link::Ready(_)
+    )
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,9 +65,12 @@ pub fn MicroPythonCard(check: RwSignal<Check>) -> impl IntoView {
     let state = expect_context::<AppState>();
     let status = RwSignal::new(Status::Waiting);
     let mount_point = NodeRef::<html::Div>::new();
+    let wanted = RwSignal::new(false);
+    WANTED.with(|w| w.set(Some(wanted)));
 
     Effect::new(move |started: Option<bool>| {
-        if started == Some(true) || state.link.get().usb().is_none() {
+        let need = wanted.get() || state.link.with(needs_card);
+        if started == Some(true) || !need {
             return started.unwrap_or(false);
         }
         let Some(parent) = mount_point.get_untracked() else {
@@ -60,10 +86,14 @@ pub fn MicroPythonCard(check: RwSignal<Check>) -> impl IntoView {
                         MODULE.with(|m| *m.borrow_mut() = Some(module));
                         status.set(Status::Ready);
                     } else {
+                        FAILED.with(|f| f.set(true));
                         status.set(Status::Failed("it did not start".into()));
                     }
                 }
-                Err(e) => status.set(Status::Failed(e)),
+                Err(e) => {
+                    FAILED.with(|f| f.set(true));
+                    status.set(Status::Failed(e));
+                }
             }
         });
         true
@@ -83,10 +113,14 @@ pub fn MicroPythonCard(check: RwSignal<Check>) -> impl IntoView {
             <section class="card repl" aria-labelledby="repl-title">
                 <h2 id="repl-title">"4. MicroPython"</h2>
                 <p class="hint">{move || match status.get() {
+                    Status::Waiting if state.link.get().usb().is_some() => "After flashing, MicroPython is checked here, with a terminal and the board's files. Already flashed? Check the board.".to_string(),
                     Status::Waiting => "Connect a board: the terminal and the board's files appear here.".to_string(),
                     Status::Loading | Status::Ready => "Loading the terminal and file tools…".to_string(),
                     Status::Failed(e) => format!("The terminal and file tools could not be loaded ({e}). Flashing still works; reload the page to try again."),
                 }}</p>
+                <Show when=move || status.get() == Status::Waiting && state.link.get().usb().is_some()>
+                    <button class="secondary" on:click=move |_| spawn_local(restart_and_check())>"Check board"</button>
+                </Show>
             </section>
         </Show>
         <div class="repl-mount" node_ref=mount_point></div>
@@ -99,14 +133,37 @@ pub async fn check_board() {
     call_card("check_board", &[false.into()]).await;
 }
 
-/// Calls the card's async export `name` (waiting for the card to load) and its result.
-async fn call_card(name: &str, args: &[JsValue]) -> Option<JsValue> {
-    for _ in 0..200 {
+/// The card's "Check board" before the card is loaded: restarts the board into its firmware
+/// (it may wait in its bootloader) and runs the hello check.
+async fn restart_and_check() {
+    call_card("check_board", &[true.into()]).await;
+}
+
+/// The hello check of a board found running (at Connect, or back after an install): it is
+/// asked for its banner at once instead of listening for a boot.
+pub async fn check_running_board() {
+    call_card("check_running", &[]).await;
+}
+
+/// Loads the card if needed and waits for it (up to a minute: ~200 KB on slow venue Wi-Fi);
+/// false if it could not be loaded.
+async fn card_loaded() -> bool {
+    want_card();
+    for _ in 0..1200 {
         if MODULE.with(|m| m.borrow().is_some()) {
-            break;
+            return true;
+        }
+        if FAILED.with(|f| f.get()) {
+            return false;
         }
         crate::web::time::sleep(Duration::from_millis(50)).await;
     }
+    false
+}
+
+/// Calls the card's async export `name` (waiting for the card to load) and its result.
+async fn call_card(name: &str, args: &[JsValue]) -> Option<JsValue> {
+    card_loaded().await;
     let promise = with_module(|m| call(m, name, args))?.ok()?;
     let promise = promise.dyn_into::<Promise>().ok()?;
     JsFuture::from(promise).await.ok()
@@ -251,6 +308,12 @@ fn bridge(state: AppState, check: RwSignal<Check>) -> Object {
     set_fn(&b, "say", say.into_js_value());
     let warn = Closure::<dyn Fn(String)>::new(move |text: String| state.warn(text));
     set_fn(&b, "warn", warn.into_js_value());
+    let board = Closure::<dyn Fn(String)>::new(move |line: String| {
+        state
+            .board
+            .set(crate::repl::facts::BoardFacts::decode(&line));
+    });
+    set_fn(&b, "board", board.into_js_value());
     let checked = Closure::<dyn Fn(bool, String)>::new(move |works: bool, text: String| {
         check.set(if works {
             Check::Works { text }
@@ -259,5 +322,65 @@ fn bridge(state: AppState, check: RwSignal<Check>) -> Object {
         })
     });
     set_fn(&b, "checked", checked.into_js_value());
+    install_bridge(&b, state);
     b
+}
+
+/// The bridge's calls for the Pico's install step (which lives in the card's module).
+fn install_bridge(b: &Object, state: AppState) {
+    let expect = Closure::<dyn Fn()>::new(session::expect_new_device);
+    set_fn(b, "expectNewDevice", expect.into_js_value());
+    let gone = Closure::<dyn Fn()>::new(move || state.link.set(Link::Idle));
+    set_fn(b, "boardGone", gone.into_js_value());
+    let demo = Closure::<dyn Fn() -> bool>::new(session::is_demo);
+    set_fn(b, "isDemo", demo.into_js_value());
+    let drive = Closure::<dyn Fn() -> JsValue>::new(|| {
+        crate::web::demo::pico_drive().unwrap_or(JsValue::NULL)
+    });
+    set_fn(b, "demoDrive", drive.into_js_value());
+    let follow = Closure::<dyn Fn() -> Promise>::new(move || {
+        future_to_promise(async move {
+            let wanted =
+                |v: u16, p: u16| matches!(identify::port_kind(v, p), PortKind::MicroPython(_));
+            match session::follow(wanted, Duration::from_secs(12)).await {
+                Some(usb) => {
+                    state.link.set(Link::Running { usb, card: None });
+                    Ok(JsValue::TRUE)
+                }
+                None => {
+                    state.link.set(Link::NeedsPick {
+                        card: None,
+                        next: Next::Check,
+                    });
+                    state.say("The Pico restarted as a new USB device, and the browser needs your permission to use it: press \"Pick your board's new port\" and choose it.");
+                    Ok(JsValue::FALSE)
+                }
+            }
+        })
+    });
+    set_fn(b, "followMicroPython", follow.into_js_value());
+}
+
+/// Shows the Pico's install step (from the card's module) in `parent`; false if the module
+/// could not be loaded.
+pub async fn mount_uf2(parent: web_sys::HtmlElement) -> bool {
+    if !card_loaded().await {
+        return false;
+    }
+    with_module(|m| call(m, "mount_uf2", &[parent.into()]).is_ok()).unwrap_or(false)
+}
+
+/// Hands step 2's firmware to the Pico's install step.
+pub fn push_firmware(fw: Option<&super::firmware::Firmware>) {
+    use super::firmware::Firmware;
+    let (kind, name, data) = match fw {
+        Some(Firmware::Single { label, data }) => {
+            ("file", label.clone(), Uint8Array::from(&data[..]))
+        }
+        Some(Firmware::Manifest { url, text }) => {
+            ("manifest", url.clone(), Uint8Array::from(text.as_bytes()))
+        }
+        None => ("none", String::new(), Uint8Array::new_with_length(0)),
+    };
+    with_module(|m| call(m, "set_firmware", &[kind.into(), name.into(), data.into()]));
 }

@@ -3,6 +3,7 @@
 
 mod automation;
 mod connect;
+mod device;
 mod erase;
 mod firmware;
 mod flash;
@@ -10,9 +11,13 @@ mod follow;
 mod intro;
 mod micropython;
 mod plan;
+mod refusals;
 pub mod repl;
 pub mod session;
 mod state;
+mod uf2;
+
+pub use firmware::Firmware;
 
 use leptos::prelude::*;
 
@@ -34,10 +39,11 @@ fn App() -> impl IntoView {
     let check = RwSignal::new(state::Check::NotChecked);
     let supported = serial_supported();
     let notice = state.notice;
+    let uf2_step = Memo::new(move |_| uf2::applies(firmware.get().as_ref(), state));
     view! {
         <header class="top">
             <h1>"webflash"</h1>
-            <p class="tagline">"Put MicroPython on an ESP32 or ESP8266 board, straight from the browser. Nothing to install."</p>
+            <p class="tagline">"Put MicroPython on an ESP32, ESP8266 or Raspberry Pi Pico, straight from the browser. Nothing to install."</p>
         </header>
         <main>
             <intro::Steps/>
@@ -47,11 +53,15 @@ fn App() -> impl IntoView {
             </p>
             <connect::ConnectPanel/>
             <firmware::FirmwarePanel firmware/>
-            <flash::FlashPanel firmware check/>
+            // Step 3 fits the board: the ESP's serial bootloader, or a Pico's UF2 drive.
+            <Show when=move || !uf2_step.get()>
+                <flash::FlashPanel firmware check/>
+            </Show>
+            <uf2::Uf2Slot firmware shown=uf2_step/>
             <micropython::MicroPythonCard check/>
         </main>
         <footer>
-            <p>"webflash speaks Espressif's serial bootloader protocol over Web Serial. Your files never leave this computer."</p>
+            <p>"webflash speaks Espressif's serial bootloader protocol over Web Serial and writes UF2 files to a Pico's drive. Your files never leave this computer."</p>
         </footer>
     }
 }

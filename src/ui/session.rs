@@ -18,7 +18,7 @@ use crate::port::PortError;
 use crate::protocol::chip::Chip;
 use crate::protocol::stub::StubImage;
 use crate::usb::{self, ResetWiring};
-use crate::web::{demo_port, fetch, time, OpenError, WebSerialPort};
+use crate::web::{demo, demo_port, fetch, time, OpenError, WebSerialPort};
 
 /// The baud rate ROM bootloaders and MicroPython start at.
 pub const DEFAULT_BAUD: u32 = 115_200;
@@ -50,6 +50,8 @@ struct Slot {
     expect_loss: bool,
     /// What the page does when the board's port is lost unexpectedly.
     on_lost: Option<OnLost>,
+    /// The board opened last is a simulated one: its new ports come from the demo module.
+    demo: bool,
 }
 
 thread_local! {
@@ -63,6 +65,8 @@ pub enum PortChoice {
     Serial,
     /// The simulated board running in the page.
     Demo(Chip),
+    /// The simulated Raspberry Pi Pico running MicroPython.
+    DemoPico,
 }
 
 /// Opens a port (asking the user which, for a real board) and keeps it as the page's board.
@@ -77,9 +81,10 @@ pub async fn open(
     let serial = match choice {
         PortChoice::Serial => WebSerialPort::request().await?,
         PortChoice::Demo(chip) => demo_port(chip).await?,
+        PortChoice::DemoPico => demo::demo_pico().await?,
     };
     SLOT.with(|s| s.borrow_mut().on_lost = Some(Rc::new(on_lost)));
-    adopt(serial, matches!(choice, PortChoice::Demo(_))).await
+    adopt(serial, choice != PortChoice::Serial).await
 }
 
 /// Opens `serial` and makes it the page's board.
@@ -96,7 +101,7 @@ async fn adopt(serial: web_sys::SerialPort, demo: bool) -> Result<String, OpenEr
     });
     let (vid, pid) = port.usb_ids();
     let bridge = vid.zip(pid).and_then(|(v, p)| usb::identify(v, p));
-    let mut description = usb::describe(vid, pid);
+    let mut description = crate::boards::identify::describe(vid, pid);
     if demo {
         description = format!("Demo board (simulated, {description})");
     }
@@ -115,6 +120,7 @@ async fn adopt(serial: web_sys::SerialPort, demo: bool) -> Result<String, OpenEr
         s.close_on_return = false;
         s.cancel = None;
         s.expect_loss = false;
+        s.demo = demo;
     });
     Ok(description)
 }
@@ -157,8 +163,14 @@ pub async fn follow(wanted: impl Fn(u16, u16) -> bool, wait: Duration) -> Option
     let old = SLOT.with(|s| s.borrow_mut().board.take());
     let old_port = old.map(|board| board.loader.into_port());
     let deadline = time::now() + wait;
+    let demo = is_demo();
     loop {
-        for serial in WebSerialPort::granted().await.into_iter().rev() {
+        let candidates = if demo {
+            demo::pico_port().into_iter().collect()
+        } else {
+            WebSerialPort::granted().await
+        };
+        for serial in candidates.into_iter().rev() {
             // A device that came back is a new port object; the old one is gone or going.
             if old_port.as_ref().is_some_and(|p| p.is(&serial)) {
                 continue;
@@ -167,7 +179,7 @@ pub async fn follow(wanted: impl Fn(u16, u16) -> bool, wait: Duration) -> Option
             if !vid.zip(pid).is_some_and(|(v, p)| wanted(v, p)) {
                 continue;
             }
-            if let Ok(description) = adopt(serial, false).await {
+            if let Ok(description) = adopt(serial, demo).await {
                 if let Some(old) = old_port {
                     old.close().await;
                 }
@@ -188,8 +200,16 @@ pub async fn follow(wanted: impl Fn(u16, u16) -> bool, wait: Duration) -> Option
 /// "Pick your board's new port": the chooser, limited to `vendor_ids`, then the picked
 /// port becomes the page's board. Must run from a click.
 pub async fn pick_new(vendor_ids: &[u16]) -> Result<String, OpenError> {
+    if let Some(serial) = is_demo().then(demo::pico_port).flatten() {
+        return adopt(serial, true).await;
+    }
     let serial = WebSerialPort::request_vendor(vendor_ids).await?;
     adopt(serial, false).await
+}
+
+/// True when the board opened last is a simulated one (the demo board or the demo Pico).
+pub fn is_demo() -> bool {
+    SLOT.with(|s| s.borrow().demo)
 }
 
 /// True while a board is connected (or lent out to an operation).

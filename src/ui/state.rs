@@ -4,6 +4,7 @@ use leptos::prelude::*;
 
 use crate::firmware::erase::BoardFlash;
 use crate::loader::DeviceInfo;
+use crate::repl::facts::BoardFacts;
 
 /// The status line: what happened, and whether it is bad news.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -102,6 +103,11 @@ impl Link {
 pub struct AppState {
     pub link: RwSignal<Link>,
     pub notice: RwSignal<Notice>,
+    /// What a board running MicroPython reported at its last check.
+    pub board: RwSignal<Option<BoardFacts>>,
+    /// The user said the board is a Raspberry Pi Pico (one in BOOTSEL mode has no serial
+    /// port to identify it by).
+    pub pico_chosen: RwSignal<bool>,
 }
 
 impl AppState {
@@ -109,6 +115,8 @@ impl AppState {
         AppState {
             link: RwSignal::new(Link::Idle),
             notice: RwSignal::new(Notice::default()),
+            board: RwSignal::new(None),
+            pico_chosen: RwSignal::new(false),
         }
     }
 

@@ -1,5 +1,6 @@
 //! Opens the demo board: the simulator, loaded on first use as its own wasm module and wrapped
-//! in the Web Serial port interface (`demo_port.js`).
+//! in the Web Serial port interface (`demo_port.js`); and the demo Pico (`demo_pico.js`), a
+//! serial port while MicroPython runs and a drive in BOOTSEL mode.
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -20,4 +21,34 @@ pub async fn demo_port(chip: Chip) -> Result<SerialPort, OpenError> {
         .await
         .map(JsCast::unchecked_into)
         .map_err(|e| OpenError::DemoUnavailable(super::js::error_message(&e)))
+}
+
+#[wasm_bindgen(module = "/src/web/demo_pico.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = openDemoPico, catch)]
+    async fn open_demo_pico() -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = demoPicoPort)]
+    fn demo_pico_port() -> JsValue;
+    #[wasm_bindgen(js_name = demoPicoDrive)]
+    fn demo_pico_drive() -> JsValue;
+}
+
+/// The demo Pico (a simulated Raspberry Pi Pico running MicroPython), as a Web Serial port.
+pub async fn demo_pico() -> Result<SerialPort, OpenError> {
+    open_demo_pico()
+        .await
+        .map(JsCast::unchecked_into)
+        .map_err(|e| OpenError::DemoUnavailable(super::js::error_message(&e)))
+}
+
+/// The demo Pico's serial port while its MicroPython runs (a new object after each reboot).
+pub fn pico_port() -> Option<SerialPort> {
+    let port = demo_pico_port();
+    (!port.is_null() && !port.is_undefined()).then(|| port.unchecked_into())
+}
+
+/// The demo Pico's BOOTSEL drive (a directory handle) while it is in BOOTSEL mode.
+pub fn pico_drive() -> Option<JsValue> {
+    let drive = demo_pico_drive();
+    (!drive.is_null() && !drive.is_undefined()).then_some(drive)
 }

@@ -9,9 +9,13 @@ export async function openDemoPort(chip) {
   return new DemoPort(new m.DemoBoard(chip));
 }
 
-class DemoPort {
-  constructor(board) {
+/// `info`: the USB ids it shows; `alive()`: false once the device is gone (the stream errors
+/// as a real port's does when its device disappears).
+export class DemoPort {
+  constructor(board, info = { usbVendorId: 0x10c4, usbProductId: 0xea60 }, alive = () => true) {
     this.board = board;
+    this.info = info;
+    this.alive = alive;
     this.readable = null;
     this.writable = null;
     this.signals = { dataTerminalReady: false, requestToSend: false };
@@ -19,7 +23,7 @@ class DemoPort {
   }
 
   getInfo() {
-    return { usbVendorId: 0x10c4, usbProductId: 0xea60 };
+    return { ...this.info };
   }
 
   async open({ baudRate }) {
@@ -30,6 +34,10 @@ class DemoPort {
     this.readable = new ReadableStream({
       async pull(controller) {
         while (!cancelled) {
+          if (!port.alive()) {
+            controller.error(new DOMException('The device has been lost.', 'NetworkError'));
+            return;
+          }
           const bytes = port.board.take();
           if (bytes.length) {
             controller.enqueue(bytes);

@@ -1,6 +1,8 @@
 //! Browser-only adapters: Web Serial, the demo board's port, the browser's clock, downloads.
 
 pub mod demo;
+mod download;
+pub mod drive;
 pub mod fetch;
 pub mod js;
 pub mod modules;
@@ -9,4 +11,5 @@ pub mod term;
 pub mod time;
 
 pub use demo::demo_port;
+pub use download::download;
 pub use serial::{serial_supported, OpenError, WebSerialPort};

@@ -97,17 +97,21 @@ export async function startServer(devices = {}, files = {}) {
     });
   });
   const wss = new WebSocketServer({ noServer: true });
+  // /device/<name>: a serial port; /bus/<name>: its USB presence; /drive/<name>: a USB drive.
   server.on("upgrade", (req, socket, head) => {
-    const name = new URL(req.url, "http://x").pathname.replace(/^\/device\//, "");
+    const [, kind, name] = new URL(req.url, "http://x").pathname.match(/^\/(device|bus|drive)\/(.+)$/) || [];
     const device = devices[name];
-    if (!device) { socket.destroy(); return; }
-    wss.handleUpgrade(req, socket, head, (ws) => device.attach(ws));
+    const attach = { device: "attach", bus: "attachBus", drive: "attachDrive" }[kind];
+    if (!device || typeof device[attach] !== "function") { socket.destroy(); return; }
+    wss.handleUpgrade(req, socket, head, (ws) => device[attach](ws));
   });
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address();
   return {
     url: `http://127.0.0.1:${port}/`,
     wsUrl: (name) => `ws://127.0.0.1:${port}/device/${name}`,
+    busUrl: (name) => `ws://127.0.0.1:${port}/bus/${name}`,
+    driveUrl: (name) => `ws://127.0.0.1:${port}/drive/${name}`,
     close: () => new Promise((resolve) => { wss.close(); server.closeAllConnections?.(); server.close(resolve); }),
   };
 }
@@ -127,11 +131,24 @@ export async function launchBrowser() {
   };
 }
 
-/// Opens the app with a fake serial configuration (or `null` for a browser without Web Serial).
-export async function openApp(context, url, serialConfig) {
+/// Opens the app with a fake serial configuration (or `null` for a browser without Web Serial),
+/// and optionally a fake File System Access drive (`drive`: see fake-fs.js; `noDrivePicker`:
+/// a browser without `showDirectoryPicker`).
+export async function openApp(context, url, serialConfig, { drive = null, noDrivePicker = false } = {}) {
   const page = await context.newPage();
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
+  // What the page logged, for failure messages (a panic's text lands here).
+  const consoleLog = [];
+  page.on("console", (m) => consoleLog.push(m.text()));
+  page.consoleLog = consoleLog;
+  if (drive) {
+    await page.addInitScript((cfg) => { globalThis.__fakeDriveConfig = cfg; }, drive);
+    await page.addInitScript({ path: path.join(here, "fake-fs.js") });
+  }
+  if (noDrivePicker) {
+    await page.addInitScript(() => { Object.defineProperty(window, "showDirectoryPicker", { value: undefined, configurable: true }); });
+  }
   if (serialConfig === null) {
     await page.addInitScript(() => {
       Object.defineProperty(navigator, "serial", { value: undefined, configurable: true });

@@ -39,6 +39,8 @@ async function board(image) {
 
 async function choose(page, image) {
   await page.getByLabel("Firmware file").setInputFiles({ name: "firmware.bin", mimeType: "application/octet-stream", buffer: image });
+  // The file is read, then the erase is decided from it: wait for the reason that names it.
+  await page.locator('[data-field="erase-reason"]').filter({ hasNotText: /^Chosen by what the board runs/ }).waitFor();
 }
 
 const reason = (page) => page.locator('[data-field="erase-reason"]').innerText();

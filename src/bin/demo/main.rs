@@ -64,6 +64,9 @@ mod board {
     }
 }
 
+#[cfg(target_arch = "wasm32")]
+mod pico;
+
 fn main() {
     #[cfg(not(target_arch = "wasm32"))]
     eprintln!("webflash-demo is the page's demo board (wasm): `make serve` builds it.");

@@ -1,6 +1,7 @@
-//! The MicroPython card (step 4: hello check, terminal, files, backups) as its own wasm module,
-//! fetched by the page once a board is connected (`ui::micropython`), so the page a student
-//! needs to flash stays small. The card is `webflash::ui::repl`.
+//! The MicroPython card (step 4: hello check, terminal, files, backups) and the Pico's install
+//! step (a UF2 onto its BOOTSEL drive) as their own wasm module, fetched by the page when it
+//! needs them (`ui::micropython`): an ESP's first flash does not, so the page a student waits
+//! for stays small. The card is `webflash::ui::repl`.
 
 #[cfg(target_arch = "wasm32")]
 mod exports {
@@ -14,6 +15,31 @@ mod exports {
         repl::mount(parent, repl::Host::new(host));
     }
 
+    /// Shows the Pico's install step in `parent` (after `mount`).
+    #[wasm_bindgen]
+    pub fn mount_uf2(parent: web_sys::HtmlElement) {
+        repl::mount_uf2(parent);
+    }
+
+    /// The firmware chosen in step 2: `kind` "file" (`name`, `data`), "manifest" (`name` is
+    /// its URL, `data` its text) or "none".
+    #[wasm_bindgen]
+    pub fn set_firmware(kind: &str, name: String, data: Vec<u8>) {
+        use std::sync::Arc;
+        use webflash::ui::Firmware;
+        repl::set_firmware(match kind {
+            "file" => Some(Firmware::Single {
+                label: name,
+                data: Arc::new(data),
+            }),
+            "manifest" => Some(Firmware::Manifest {
+                url: name,
+                text: Arc::new(String::from_utf8_lossy(&data).into_owned()),
+            }),
+            _ => None,
+        });
+    }
+
     /// Whether the page has a board open, and whether something else is using it.
     #[wasm_bindgen]
     pub fn set_port(open: bool, busy: bool) {
@@ -24,6 +50,12 @@ mod exports {
     #[wasm_bindgen]
     pub async fn check_board(reset: bool) {
         repl::check_from_page(reset).await;
+    }
+
+    /// The check of a board just connected while running MicroPython (no restart to wait for).
+    #[wasm_bindgen]
+    pub async fn check_running() {
+        repl::check_running_from_page().await;
     }
 
     /// Backs up the board's files (a tar archive), or `undefined` if that failed.

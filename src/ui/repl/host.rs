@@ -44,6 +44,42 @@ impl Host {
         let _ = self.call("warn", &[text.into()]);
     }
 
+    /// Tells the page what the board reported about itself (for its device card).
+    pub fn board(&self, facts: &crate::repl::facts::BoardFacts) {
+        let _ = self.call("board", &[facts.encode().into()]);
+    }
+
+    /// The board is about to restart as another USB device (the Pico into BOOTSEL): its
+    /// port's loss is expected.
+    pub fn expect_new_device(&self) {
+        let _ = self.call("expectNewDevice", &[]);
+    }
+
+    /// The board's port went (the Pico is a drive now): the page shows no board.
+    pub fn board_gone(&self) {
+        let _ = self.call("boardGone", &[]);
+    }
+
+    /// Whether the page's board is the simulated one (its drive is in the page too).
+    pub fn is_demo(&self) -> bool {
+        self.call("isDemo", &[]).is_ok_and(|v| v.is_truthy())
+    }
+
+    /// The demo Pico's BOOTSEL drive (a directory handle), while it is in BOOTSEL mode.
+    pub fn demo_drive(&self) -> Option<JsValue> {
+        self.call("demoDrive", &[])
+            .ok()
+            .filter(|v| !v.is_null() && !v.is_undefined())
+    }
+
+    /// Waits for a board running MicroPython to come back on a serial port the page may open
+    /// (after a UF2 install) and opens it; false when the page must ask the user to pick it.
+    pub async fn follow_micropython(&self) -> bool {
+        self.call_async("followMicroPython", &[])
+            .await
+            .is_ok_and(|v| v.is_truthy())
+    }
+
     /// Tells the page how the last board check went.
     pub fn checked(&self, works: bool, text: &str) {
         let _ = self.call("checked", &[works.into(), text.into()]);

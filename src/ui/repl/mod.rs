@@ -4,7 +4,9 @@
 //! once a board is connected: flashing does not need it. The page lends the board through
 //! [`Host`]; `ui::micropython` is the page's side.
 
+mod first_script;
 mod host;
+mod uf2;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -62,16 +64,36 @@ async fn with_port<T>(
 /// Mounts the card into `parent`, talking to the page through `host`.
 pub fn mount(parent: web_sys::HtmlElement, host: Host) {
     HOST.with(|h| *h.borrow_mut() = Some(host));
-    leptos::mount::mount_to(parent, || {
-        let port = PortState {
-            open: RwSignal::new(false),
-            busy: RwSignal::new(false),
-        };
-        let check = RwSignal::new(Check::NotChecked);
-        SIGNALS.with(|s| s.set(Some((port, check))));
-        view! { <ReplPanel port check/> }
-    })
-    .forget();
+    let port = PortState {
+        open: RwSignal::new(false),
+        busy: RwSignal::new(false),
+    };
+    let check = RwSignal::new(Check::NotChecked);
+    SIGNALS.with(|s| s.set(Some((port, check))));
+    MCU.with(|m| m.set(Some(RwSignal::new(String::new()))));
+    leptos::mount::mount_to(parent, move || view! { <ReplPanel port check/> }).forget();
+}
+
+/// Shows the Pico's install step (see [`uf2`]) in `parent`, after [`mount`].
+pub fn mount_uf2(parent: web_sys::HtmlElement) {
+    let Some((port, _)) = SIGNALS.with(|s| s.get()) else {
+        return;
+    };
+    let firmware = RwSignal::new(None);
+    FIRMWARE.with(|f| f.set(Some(firmware)));
+    leptos::mount::mount_to(parent, move || view! { <uf2::Uf2Panel firmware port/> }).forget();
+}
+
+/// The firmware the page's step 2 holds, for the Pico's install step.
+pub fn set_firmware(firmware: Option<super::firmware::Firmware>) {
+    if let Some(signal) = FIRMWARE.with(|f| f.get()) {
+        signal.set(firmware);
+    }
+}
+
+/// The MCU the last check reported (empty before one).
+fn board_mcu() -> Option<RwSignal<String>> {
+    MCU.with(|m| m.get())
 }
 
 /// The page tells the card whether a board is connected and whether it is busy.
@@ -89,6 +111,14 @@ pub async fn check_from_page(reset: bool) {
     }
 }
 
+/// The check of a board that has been running a while (just connected): nothing to wait for,
+/// MicroPython is asked for its banner at once.
+pub async fn check_running_from_page() {
+    if let Some((_, check)) = SIGNALS.with(|s| s.get()) {
+        check_with(check, false, Duration::from_millis(300)).await;
+    }
+}
+
 thread_local! {
     static HOST: RefCell<Option<Host>> = const { RefCell::new(None) };
     static SIGNALS: std::cell::Cell<Option<(PortState, RwSignal<Check>)>> = const { std::cell::Cell::new(None) };
@@ -99,6 +129,15 @@ thread_local! {
     /// The terminal reads the port only while someone uses it: after a board check, or once the
     /// user clicks into it. Otherwise it would take bytes meant for the loader or a script.
     static CONSOLE_ON: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// The MCU the last check reported (the first script's LED depends on it).
+    static MCU: std::cell::Cell<Option<RwSignal<String>>> = const { std::cell::Cell::new(None) };
+    /// The page's chosen firmware, for the Pico's install step.
+    static FIRMWARE: std::cell::Cell<Option<RwSignal<Option<super::firmware::Firmware>>>> = const { std::cell::Cell::new(None) };
+}
+
+/// Queues keystrokes for the board (the terminal sends them when it has the port).
+fn send_to_board(bytes: &[u8]) {
+    CONSOLE.with(|c| c.borrow_mut().0.extend_from_slice(bytes));
 }
 
 /// Backs up the board's files for the page (before a flash that moves the filesystem); the
@@ -166,6 +205,11 @@ fn term_write(bytes: &[u8]) {
 /// Resets the board into its firmware (or just listens, if `reset` is false), waits for the
 /// MicroPython banner, interrupting a running main.py, and runs `print('hello')`.
 async fn check_board(check: RwSignal<Check>, reset: bool) {
+    check_with(check, reset, Duration::from_secs(6)).await
+}
+
+/// [`check_board`], listening for the boot for up to `listen`.
+async fn check_with(check: RwSignal<Check>, reset: bool, listen: Duration) {
     let state = Page;
     check.set(Check::Checking);
     let result = with_port(true, async move |port: &mut HostPort| {
@@ -174,10 +218,17 @@ async fn check_board(check: RwSignal<Check>, reset: bool) {
         }
         port.set_baud(115_200).await.map_err(|e| e.to_string())?;
         let mut repl = Repl::new(port);
-        let boot = repl.watch_boot(Duration::from_secs(6)).await.map_err(|e| e.to_string())?;
+        let boot = repl.watch_boot(listen).await.map_err(|e| e.to_string())?;
         let banner = boot.map_err(|problem| problem.to_string())?;
         let damaged = BootProblem::classify(&repl.boot_log) == BootProblem::CorruptFilesystem;
         let hello = repl.hello().await.map_err(|e| e.to_string())?;
+        // For the device card and the first script: what the board says it is.
+        if let Ok(facts) = repl.facts(&banner).await {
+            with_host(|h| h.board(&facts));
+            if let Some(mcu) = MCU.with(|m| m.get()) {
+                mcu.set(facts.mcu.clone());
+            }
+        }
         repl.exit_raw().await.map_err(|e| e.to_string())?;
         if !hello {
             return Err("MicroPython answered, but print('hello') did not print hello.".to_string());
@@ -264,27 +315,6 @@ async fn with_repl<T: 'static>(
     }
 }
 
-fn download(name: &str, data: &[u8]) {
-    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(data));
-    let Ok(blob) = web_sys::Blob::new_with_u8_array_sequence(&parts) else {
-        return;
-    };
-    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
-        return;
-    };
-    if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
-        if let (Ok(a), Some(body)) = (doc.create_element("a"), doc.body()) {
-            let _ = a.set_attribute("href", &url);
-            let _ = a.set_attribute("download", name);
-            let _ = body.append_child(&a);
-            if let Some(a) = a.dyn_ref::<web_sys::HtmlElement>() {
-                a.click();
-            }
-            a.remove();
-        }
-    }
-}
-
 /// The MicroPython card.
 #[component]
 fn ReplPanel(port: PortState, check: RwSignal<Check>) -> impl IntoView {
@@ -337,9 +367,8 @@ fn ReplPanel(port: PortState, check: RwSignal<Check>) -> impl IntoView {
             }
         })
     };
-    let send = |bytes: &'static [u8]| {
-        CONSOLE.with(|c| c.borrow_mut().0.extend_from_slice(bytes));
-    };
+    let send = |bytes: &'static [u8]| send_to_board(bytes);
+    let mcu = board_mcu().unwrap_or_else(|| RwSignal::new(String::new()));
     let hard_reset = move |_| {
         spawn_local(async move {
             let reset = with_port(true, async |port: &mut HostPort| port.hard_reset().await).await;
@@ -436,7 +465,7 @@ fn ReplPanel(port: PortState, check: RwSignal<Check>) -> impl IntoView {
             })
             .await;
             if let Some((archive, n)) = got {
-                download("micropython-backup.tar", &archive);
+                crate::web::download("micropython-backup.tar", &archive);
                 LAST_BACKUP.with(|b| *b.borrow_mut() = Some(archive));
                 has_backup.set(true);
                 state.say(format!("Backed up {n} file(s) to micropython-backup.tar. After flashing, press \"Put files back\"."));
@@ -478,6 +507,7 @@ fn ReplPanel(port: PortState, check: RwSignal<Check>) -> impl IntoView {
                 Check::NotChecked => ().into_any(),
             }}
             <div class="term-box" node_ref=term_box aria-label="Terminal" on:click=move |_| console_on(true)></div>
+            <first_script::FirstScript mcu open=Signal::derive(open)/>
             <h3>"Files on the board"</h3>
             <div class="row">
                 <button class="secondary" disabled=move || !open() on:click=move |_| refresh()>"Refresh files"</button>
@@ -524,7 +554,7 @@ fn ReplPanel(port: PortState, check: RwSignal<Check>) -> impl IntoView {
                                         spawn_local(async move {
                                             let p = n.clone();
                                             if let Some(data) = with_repl(state, async move |r| r.read_file(&p, |_| {}).await).await {
-                                                download(&n, &data);
+                                                crate::web::download(&n, &data);
                                                 state.say(format!("Downloaded {n} ({} bytes).", data.len()));
                                             }
                                         });

@@ -1,0 +1,255 @@
+//! The demo Pico: a Raspberry Pi Pico (RP2040) in the page. Running MicroPython, it is a serial
+//! port (the simulated MicroPython of `webflash::sim`, as a Pico); after `machine.bootloader()`
+//! it is a BOOTSEL drive served by the simulated boot ROM (`webflash::sim::rp2`), which takes a
+//! UF2 written to it and reboots into it. `src/web/demo_pico.js` wraps both in the Web Serial
+//! and File System Access shapes. Also exports the boot ROM alone ([`Rp2Drive`]), which the
+//! browser tests load under Node for their simulated Picos.
+
+use std::time::Duration;
+
+use wasm_bindgen::prelude::*;
+use webflash::boards::rp2::Rp2Chip;
+use webflash::sim::flash::NorFlash;
+use webflash::sim::micropython::{Board, MicroPython};
+use webflash::sim::rp2::{bootable_image, AfterReboot, Bootsel, Written};
+use webflash::sim::timing::wire_time;
+use webflash::web::time::now;
+
+fn chip(name: &str) -> Result<Rp2Chip, JsError> {
+    match name {
+        "rp2040" => Ok(Rp2Chip::Rp2040),
+        "rp2350" => Ok(Rp2Chip::Rp2350),
+        _ => Err(JsError::new("chip: rp2040 or rp2350")),
+    }
+}
+
+/// A Pico's BOOTSEL drive as its boot ROM serves it.
+#[wasm_bindgen]
+pub struct Rp2Drive {
+    rom: Bootsel,
+}
+
+#[wasm_bindgen]
+impl Rp2Drive {
+    /// `chip`: "rp2040" or "rp2350"; the flash starts as `contents`, the rest erased.
+    #[wasm_bindgen(constructor)]
+    pub fn new(chip_name: &str, flash_size: u32, contents: &[u8]) -> Result<Rp2Drive, JsError> {
+        Ok(Rp2Drive {
+            rom: Bootsel::new(chip(chip_name)?, flash_size as usize, contents),
+        })
+    }
+
+    pub fn label(&self) -> String {
+        self.rom.volume_label().into()
+    }
+
+    pub fn info_uf2(&self) -> String {
+        self.rom.info_uf2().into()
+    }
+
+    pub fn index_htm(&self) -> String {
+        self.rom.index_htm().into()
+    }
+
+    /// A 512-byte sector the host wrote: "ignored", "taken", or "complete" (then the chip
+    /// reboots after `reboot_ms`).
+    pub fn write_sector(&mut self, sector: &[u8]) -> String {
+        match self.rom.write_sector(sector) {
+            Written::Ignored => "ignored",
+            Written::Taken => "taken",
+            Written::Complete => "complete",
+        }
+        .into()
+    }
+
+    pub fn reboot_ms(&self) -> u32 {
+        self.rom.reboot_delay().as_millis() as u32
+    }
+
+    /// Whether the chip runs the flash after a reboot (else it stays in BOOTSEL).
+    pub fn boots_flash(&self) -> bool {
+        self.rom.after_reboot() == AfterReboot::RunsFlash
+    }
+
+    /// The MicroPython banner in the flash, if any.
+    pub fn banner(&self) -> Option<String> {
+        self.rom.micropython_banner()
+    }
+}
+
+/// A flash image that boots, with `banner` in it (for tests and the demo Pico's firmware).
+#[wasm_bindgen]
+pub fn rp2_image(chip_name: &str, banner: &str, len: u32) -> Vec<u8> {
+    let chip = chip(chip_name).unwrap_or(Rp2Chip::Rp2040);
+    bootable_image(chip, banner, len as usize)
+}
+
+/// The Pico's filesystem: the end of its 2 MB flash (MicroPython's RPI_PICO keeps 1408 KiB).
+const FS: (usize, usize) = (0x6_0000, 0x16_0000);
+
+/// The demo Pico, on the browser's clock.
+#[wasm_bindgen]
+pub struct DemoPico {
+    drive: Rp2Drive,
+    /// Flash as MicroPython sees it (its filesystem lives at the end).
+    flash: NorFlash,
+    mp: Option<MicroPython>,
+    out: Vec<u8>,
+    /// When the serial link delivers what MicroPython printed.
+    due: Duration,
+    /// The chip reboots then (after a UF2 transfer).
+    reboot_at: Option<Duration>,
+}
+
+fn pico_board(banner: &str) -> Board {
+    // "MicroPython v1.24.1 on 2024-11-29; Raspberry Pi Pico with RP2040"
+    let version = banner
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or("v1.24.1")
+        .to_string();
+    let date = banner
+        .split(" on ")
+        .nth(1)
+        .and_then(|d| d.get(..10))
+        .unwrap_or("2024-11-29")
+        .to_string();
+    Board {
+        version,
+        date,
+        name: "Raspberry Pi Pico",
+        mcu: "RP2040",
+        platform: "rp2",
+        mpy: 6 | 3 << 8 | 6 << 10,
+        cpu_hz: 125_000_000,
+        heap: 190_000,
+        mac: [0xE6, 0x61, 0x38, 0x52, 0x83, 0x4A],
+        flash_size: 2 << 20,
+        fs: FS,
+    }
+}
+
+#[wasm_bindgen]
+impl DemoPico {
+    /// A Pico running MicroPython `version`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(version: &str) -> Result<DemoPico, JsError> {
+        let banner = format!("MicroPython {version} on 2024-11-29; Raspberry Pi Pico with RP2040");
+        let image = bootable_image(Rp2Chip::Rp2040, &banner, 64 * 1024);
+        let mut pico = DemoPico {
+            drive: Rp2Drive::new("rp2040", 2 << 20, &image)?,
+            flash: NorFlash::new(2 << 20),
+            mp: None,
+            out: Vec::new(),
+            due: Duration::ZERO,
+            reboot_at: None,
+        };
+        pico.start_micropython();
+        Ok(pico)
+    }
+
+    fn start_micropython(&mut self) {
+        let banner = self.drive.banner().unwrap_or_default();
+        let board = pico_board(&banner);
+        // The ESP chip argument only picks ESP8266 texts; a Pico's MicroPython is like ESP32's.
+        let mp = MicroPython::resume(
+            now(),
+            webflash::protocol::chip::Chip::Esp32,
+            board,
+            &mut self.flash,
+        );
+        self.mp = Some(mp);
+    }
+
+    /// "micropython", "bootsel", or "off" (rebooting).
+    pub fn state(&mut self) -> String {
+        self.tick();
+        match (&self.mp, self.reboot_at) {
+            (Some(_), _) => "micropython",
+            (None, None) => "bootsel",
+            (None, Some(_)) => "off",
+        }
+        .into()
+    }
+
+    fn tick(&mut self) {
+        let t = now();
+        if let Some(_) = self.reboot_at.filter(|at| *at <= t) {
+            self.reboot_at = None;
+            if self.drive.boots_flash() {
+                self.start_micropython();
+            }
+        }
+        let Some(mp) = self.mp.as_mut() else { return };
+        mp.advance(t, &mut self.flash);
+        for (_, bytes) in mp.take_output() {
+            self.out.extend_from_slice(&bytes);
+        }
+        if mp.take_bootloader() || mp.take_hard_reset() {
+            // Either way the USB serial device goes; a bootloader request shows the drive.
+            self.mp = None;
+            self.out.clear();
+        }
+    }
+
+    /// Bytes from the page to MicroPython.
+    pub fn write(&mut self, data: &[u8]) {
+        self.tick();
+        let t = now();
+        if let Some(mp) = self.mp.as_mut() {
+            mp.receive(t, data, &mut self.flash);
+        }
+        self.due = t + wire_time(data.len(), 115_200);
+        self.tick();
+    }
+
+    /// What MicroPython printed that has arrived by now.
+    pub fn take(&mut self) -> Vec<u8> {
+        self.tick();
+        if now() < self.due {
+            return Vec::new();
+        }
+        std::mem::take(&mut self.out)
+    }
+
+    /// Milliseconds until more output may arrive (`None`: nothing on its way).
+    pub fn ms_until_output(&self) -> Option<f64> {
+        let next = self
+            .mp
+            .as_ref()
+            .and_then(|mp| mp.next_event_at())
+            .into_iter()
+            .chain(self.reboot_at)
+            .min()?;
+        Some((next.saturating_sub(now())).as_secs_f64() * 1000.0)
+    }
+
+    /// DTR/RTS: a Pico's USB serial ignores them.
+    pub fn set_signals(&mut self, _dtr: bool, _rts: bool) {}
+
+    pub fn set_baud(&mut self, _baud: u32) {}
+
+    pub fn drive_label(&self) -> String {
+        self.drive.label()
+    }
+
+    pub fn drive_files(&self) -> Vec<String> {
+        vec![
+            "INFO_UF2.TXT".into(),
+            self.drive.info_uf2(),
+            "INDEX.HTM".into(),
+            self.drive.index_htm(),
+        ]
+    }
+
+    /// A sector written to the drive (while in BOOTSEL); schedules the reboot when complete.
+    pub fn write_sector(&mut self, sector: &[u8]) {
+        self.tick();
+        if self.mp.is_none()
+            && self.reboot_at.is_none()
+            && self.drive.write_sector(sector) == "complete"
+        {
+            self.reboot_at = Some(now() + Duration::from_millis(self.drive.reboot_ms() as u64));
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! Step 3's place for a Raspberry Pi Pico: whether the page installs a UF2 instead of flashing
+//! an ESP, and the slot where the install step appears. The step itself (drive, checks, write,
+//! follow) lives in the card's module (`ui::repl::uf2`), loaded when a Pico shows up: an ESP's
+//! first flash does not need it.
+
+use leptos::html;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use wasm_bindgen::JsCast;
+
+use super::firmware::Firmware;
+use super::state::{AppState, Link};
+use crate::boards::identify::Family;
+use crate::boards::uf2;
+use crate::firmware::manifest;
+
+/// Whether `fw` can go on a Pico: a UF2 file, or a manifest with a UF2 build.
+pub fn has_uf2(fw: Option<&Firmware>) -> bool {
+    match fw {
+        Some(Firmware::Single { data, .. }) => {
+            uf2::block(&data[..data.len().min(uf2::BLOCK)]).is_some()
+        }
+        Some(Firmware::Manifest { text, .. }) => {
+            manifest::parse(text).is_ok_and(|m| m.uf2_build(None).is_some())
+        }
+        None => false,
+    }
+}
+
+/// Whether step 3 is the UF2 install: the connected board is a Pico, the chosen file is a UF2
+/// (or a manifest with only UF2 builds), or the user said the board is a Pico (and no ESP is
+/// connected) with firmware that has a UF2.
+pub fn applies(fw: Option<&Firmware>, state: AppState) -> bool {
+    let pico = state.board.with(|b| {
+        b.as_ref()
+            .is_some_and(|f| Family::from_mcu(&f.mcu) == Family::Rp2)
+    });
+    let esp = state
+        .link
+        .with(|l| matches!(l, Link::Ready(_) | Link::Busy(_) | Link::NotReady { .. }));
+    let chosen = state.pico_chosen.get() && !esp && has_uf2(fw);
+    pico || chosen
+        || match fw {
+            Some(Firmware::Manifest { text, .. }) => manifest::parse(text).is_ok_and(|m| {
+                m.uf2_build(None).is_some() && m.builds.iter().all(|b| b.rp2().is_some())
+            }),
+            single => has_uf2(single),
+        }
+}
+
+/// Where the Pico's install step appears (`shown`), loading it the first time.
+#[component]
+pub fn Uf2Slot(firmware: RwSignal<Option<Firmware>>, shown: Memo<bool>) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let mount_point = NodeRef::<html::Div>::new();
+    let mounted = RwSignal::new(false);
+    let failed = RwSignal::new(false);
+    Effect::new(move |started: Option<bool>| {
+        if started == Some(true) || !shown.get() {
+            return started.unwrap_or(false);
+        }
+        let Some(el) = mount_point.get() else {
+            return false;
+        };
+        spawn_local(async move {
+            if super::micropython::mount_uf2(el.unchecked_into()).await {
+                mounted.set(true);
+            } else {
+                failed.set(true);
+            }
+        });
+        true
+    });
+    Effect::new(move |_| {
+        let fw = firmware.get();
+        if mounted.get() {
+            super::micropython::push_firmware(fw.as_ref());
+        }
+    });
+    let loading = move || shown.get() && !mounted.get();
+    view! {
+        <div class="uf2-mount" node_ref=mount_point style:display=move || if shown.get() { "" } else { "none" }></div>
+        <Show when=loading>
+            <section class="card flash" aria-labelledby="uf2-title">
+                <h2 id="uf2-title">"3. Install on the Pico"</h2>
+                <p class="hint">{move || if failed.get() {
+                    "The Pico's install step could not be loaded. Check the internet connection and reload the page."
+                } else {
+                    "Loading the Pico's install step…"
+                }}</p>
+            </section>
+        </Show>
+        <Show when=move || shown.get() && state.pico_chosen.get() && state.board.with(|b| b.is_none())>
+            <p class="hint">"Not a Pico after all? "
+                <button class="secondary" on:click=move |_| state.pico_chosen.set(false)>"Not a Pico"</button>
+            </p>
+        </Show>
+    }
+}

@@ -1,0 +1,171 @@
+// A simulated Raspberry Pi Pico (RP2040) or Pico 2 (RP2350) for the browser tests, on the test
+// side of the fake Web Serial port (fake-serial.js, `bus`) and the fake File System Access drive
+// (fake-fs.js). Running MicroPython, it is a serial port 2E8A:0005 whose REPL is the official
+// MicroPython WebAssembly port (wasm-board.mjs, as a Pico: banner from its flash, a `machine`
+// module). In BOOTSEL mode it is a drive whose boot ROM is webflash's simulated one
+// (`src/sim/rp2.rs`, loaded from the demo module): sectors written to the drive are taken as
+// the ROM takes them, and when a transfer completes the Pico reboots, into MicroPython when the
+// flash holds a bootable image, else back into BOOTSEL.
+import fs from "node:fs";
+import path from "node:path";
+import { dist } from "./harness.mjs";
+import { WasmBoard } from "./wasm-board.mjs";
+
+let rom = null;
+/// The demo module's exports (its Rp2Drive is the simulated boot ROM), loaded once.
+export async function romModule() {
+  if (!rom) {
+    rom = await import(path.join(dist, "demo", "webflash-demo.js"));
+    rom.initSync({ module: fs.readFileSync(path.join(dist, "demo", "webflash-demo_bg.wasm")) });
+  }
+  return rom;
+}
+
+const PICO_SERIAL = "E6613852834A202C";
+
+export class Pico {
+  /// `flash`: what the flash holds (bytes from 0x10000000); `bootsel`: start in BOOTSEL mode.
+  static async create({ chip = "rp2040", flash = new Uint8Array(0), bootsel = false } = {}) {
+    const m = await romModule();
+    const pico = new Pico(new m.Rp2Drive(chip, chip === "rp2350" ? 4 << 20 : 2 << 20, flash));
+    if (bootsel || !pico.drive.boots_flash()) pico.#toBootsel();
+    else pico.#toMicroPython();
+    return pico;
+  }
+
+  constructor(drive) {
+    this.drive = drive;
+    this.state = "off";
+    this.buses = new Set();
+    this.drives = new Set();
+    this.serial = null;
+    this.board = null;
+    this.events = [];
+    this.sectors = 0;
+  }
+
+  /// The page opened the serial port (fake-serial.js).
+  attach(ws) {
+    if (this.state !== "micropython") {
+      ws.send(JSON.stringify({ type: "disconnect" }));
+      ws.close();
+      return;
+    }
+    this.serial = ws;
+    this.board.attach(ws);
+    ws.on("close", () => { if (this.serial === ws) this.serial = null; });
+  }
+
+  /// The fake serial's presence bus for this board.
+  attachBus(ws) {
+    this.buses.add(ws);
+    ws.send(this.#usbMessage());
+    ws.on("close", () => this.buses.delete(ws));
+  }
+
+  /// The fake File System Access drive's link: presence and files out, written sectors in.
+  attachDrive(ws) {
+    this.drives.add(ws);
+    ws.send(this.#driveMessage());
+    ws.on("close", () => this.drives.delete(ws));
+    ws.on("message", (data, isBinary) => {
+      if (!isBinary || this.state !== "bootsel") return;
+      const sector = new Uint8Array(data);
+      this.sectors += 1;
+      if (this.drive.write_sector(sector) === "complete") {
+        this.events.push("complete");
+        setTimeout(() => this.#reboot(), this.drive.reboot_ms());
+      }
+    });
+  }
+
+  #usbMessage() {
+    return JSON.stringify(this.state === "micropython"
+      ? { type: "usb", present: true, usbVendorId: 0x2e8a, usbProductId: 0x0005, serialNumber: PICO_SERIAL }
+      : { type: "usb", present: false });
+  }
+
+  #driveMessage() {
+    return JSON.stringify(this.state === "bootsel"
+      ? { type: "drive", present: true, label: this.drive.label(),
+          files: { "INFO_UF2.TXT": this.drive.info_uf2(), "INDEX.HTM": this.drive.index_htm() } }
+      : { type: "drive", present: false });
+  }
+
+  /// Tells the page's fakes what changed (the USB serial device, the drive).
+  #announce() {
+    const usb = this.#usbMessage();
+    if (usb !== this.lastUsb) for (const ws of this.buses) ws.send(usb);
+    this.lastUsb = usb;
+    const drive = this.#driveMessage();
+    if (drive !== this.lastDrive) for (const ws of this.drives) ws.send(drive);
+    this.lastDrive = drive;
+  }
+
+  #toMicroPython() {
+    this.state = "micropython";
+    this.board = new WasmBoard({
+      banner: this.drive.banner(),
+      machine: { bootloader: () => setTimeout(() => this.#bootloader(), 0) },
+    });
+    this.events.push(`micropython ${this.drive.banner()}`);
+    this.#announce();
+  }
+
+  #toBootsel() {
+    this.state = "bootsel";
+    this.events.push("bootsel");
+    this.#announce();
+  }
+
+  /// machine.bootloader(): the serial port goes, and after the USB re-enumeration the drive.
+  #bootloader() {
+    this.#dropSerial();
+    this.state = "off";
+    this.#announce();
+    setTimeout(() => this.#toBootsel(), 300);
+  }
+
+  #dropSerial() {
+    if (this.serial) {
+      try { this.serial.send(JSON.stringify({ type: "disconnect" })); } catch (_) {}
+      this.serial.close();
+      this.serial = null;
+    }
+  }
+
+  #reboot() {
+    this.state = "off";
+    this.#announce();
+    setTimeout(() => (this.drive.boots_flash() ? this.#toMicroPython() : this.#toBootsel()), 300);
+  }
+}
+
+/// A UF2 of a bootable Pico image holding `banner` (uf2conv's layout: 256-byte blocks).
+export async function picoUf2(banner, { chip = "rp2040", len = 64 * 1024, family } = {}) {
+  const m = await romModule();
+  const image = m.rp2_image(chip, banner, len);
+  const fam = family ?? (chip === "rp2350" ? 0xe48bff59 : 0xe48bff56);
+  const blocks = Math.ceil(image.length / 256);
+  const out = Buffer.alloc(blocks * 512);
+  for (let i = 0; i < blocks; i++) {
+    const b = out.subarray(i * 512, i * 512 + 512);
+    b.writeUInt32LE(0x0a324655, 0);
+    b.writeUInt32LE(0x9e5d5157, 4);
+    b.writeUInt32LE(0x2000, 8);
+    b.writeUInt32LE(0x10000000 + i * 256, 12);
+    b.writeUInt32LE(256, 16);
+    b.writeUInt32LE(i, 20);
+    b.writeUInt32LE(blocks, 24);
+    b.writeUInt32LE(fam, 28);
+    Buffer.from(image.subarray(i * 256, i * 256 + 256)).copy(b, 32);
+    b.writeUInt32LE(0x0ab16f30, 508);
+  }
+  return out;
+}
+
+/// The flash contents a Pico running MicroPython `banner` holds.
+export async function picoFlash(banner, chip = "rp2040") {
+  const m = await romModule();
+  return m.rp2_image(chip, banner, 64 * 1024);
+}
