@@ -60,16 +60,32 @@ python_venv() {
 }
 
 # Flasher stub images are third-party binaries: taken from the pinned esptool package at build
-# time, with their licence texts, never committed. Trunk copies .stubs/ into dist/stubs/.
+# time, with their licence texts, never committed. esptool's JSON files are kept in
+# .stubs/esptool/ (the native tests check each .stub against them); the page gets each as a
+# .stub file (src/protocol/stub.rs: the same segments as raw bytes, half the download) in
+# .stubs/stubs/, which Trunk copies into dist/stubs/.
 stub_images() {
   local src
   src=$(.venv/bin/python -c 'import esptool, os; print(os.path.join(os.path.dirname(esptool.__file__), "targets", "stub_flasher", "2"))')
-  if [ ! -f .stubs/stubs/esp32.json ] || [ "$src/esp32.json" -nt .stubs/stubs/esp32.json ]; then
+  if [ ! -f .stubs/stubs/esp32.stub ] || [ "$src/esp32.json" -nt .stubs/stubs/esp32.stub ]; then
     say "copying flasher stub images from esptool $(.venv/bin/python -c 'import esptool; print(esptool.__version__)')"
-    rm -rf .stubs && mkdir -p .stubs/stubs
-    cp "$src"/*.json .stubs/stubs/
+    rm -rf .stubs && mkdir -p .stubs/stubs .stubs/esptool
+    cp "$src"/*.json .stubs/esptool/
     cp "$src"/LICENSE* "$src"/README* .stubs/stubs/ 2>/dev/null || true
     .venv/bin/python -c 'import esptool; print(esptool.__version__)' > .stubs/stubs/ESPTOOL_VERSION
+    .venv/bin/python - .stubs/esptool .stubs/stubs <<'PY'
+import base64, json, pathlib, struct, sys
+src, dst = map(pathlib.Path, sys.argv[1:])
+for path in sorted(src.glob("*.json")):
+    stub = json.loads(path.read_text())
+    segs = [(stub["text_start"], base64.b64decode(stub["text"]))]
+    if stub.get("data") is not None and stub.get("data_start") is not None:
+        segs.append((stub["data_start"], base64.b64decode(stub["data"])))
+    out = b"WFSTUB\x01\x00" + struct.pack("<II", stub["entry"], len(segs))
+    out += b"".join(struct.pack("<II", addr, len(data)) for addr, data in segs)
+    out += b"".join(data for _, data in segs)
+    (dst / (path.stem + ".stub")).write_bytes(out)
+PY
   fi
 }
 

@@ -7,6 +7,7 @@ use common::{board, firmware_like, stub};
 use webflash::loader::{Error, Region, Responder, WriteOptions};
 use webflash::port::Port;
 use webflash::protocol::chip::{Chip, CHIPS};
+use webflash::protocol::stub::StubImage;
 use webflash::sim::block_on;
 use webflash::usb::ResetWiring;
 
@@ -260,4 +261,24 @@ fn streamed_compression_round_trips() {
             "700 KB",
         );
     });
+}
+
+/// The `.stub` files the page fetches (written by `scripts/setup.sh` from esptool's JSON) hold
+/// exactly what esptool's JSON describes: entry, segment addresses and bytes.
+#[test]
+fn every_stub_file_matches_esptools_json() {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".stubs");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(root.join("esptool")).expect("run scripts/setup.sh app") {
+        let json = entry.unwrap().path();
+        if json.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let name = json.file_stem().unwrap().to_string_lossy().into_owned();
+        let want = StubImage::from_json(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        let bytes = std::fs::read(root.join("stubs").join(format!("{name}.stub"))).unwrap();
+        assert_eq!(StubImage::from_bytes(&bytes).unwrap(), want, "{name}");
+        checked += 1;
+    }
+    assert!(checked >= 10, "only {checked} stubs");
 }

@@ -3,12 +3,12 @@
 //! strict only where EWT silently flashes garbage (a non-integer offset: the WLED `32.768` bug).
 //! Our one extension: an optional `sha256` (hex) per part, checked after download.
 
+use super::json::{number_text, Json as Value, Object};
 pub use super::manifest_error::ManifestError;
 use super::plan::Part;
 use super::url::{join_url, manifest_base};
 use crate::boards::rp2::Rp2Chip;
 use crate::protocol::chip::Chip;
-use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 /// How the board is attached, which EWT derives from the port's USB VID:PID.
@@ -101,18 +101,18 @@ fn bad(at: impl Into<String>, problem: impl Into<String>) -> ManifestError {
 }
 
 /// Text fields: EWT just displays them, so numbers are accepted too.
-fn text(obj: &Map<String, Value>, key: &str) -> Option<String> {
+fn text(obj: &Object, key: &str) -> Option<String> {
     match obj.get(key)? {
         Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
+        Value::Number(n) => Some(number_text(*n)),
         _ => None,
     }
 }
 
 /// Parses manifest text.
 pub fn parse(text_in: &str) -> Result<Manifest, ManifestError> {
-    let value: Value = serde_json::from_str(text_in).map_err(|e| ManifestError::NotJson {
-        detail: e.to_string(),
+    let value = Value::parse(text_in).map_err(|detail| ManifestError::NotJson {
+        detail,
         html: text_in.trim_start().starts_with('<'),
     })?;
     let obj = value
@@ -232,16 +232,14 @@ fn offset(at: &str, value: Option<&Value>) -> Result<u32, ManifestError> {
     match value {
         None => Err(bad(at, "missing; write e.g. \"offset\": 65536")),
         Some(Value::Number(n)) => {
-            let exact = n.as_u64().or_else(|| {
-                n.as_f64()
-                    .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= u32::MAX as f64)
-                    .map(|f| f as u64)
-            });
-            match exact {
-                Some(v) if v <= u32::MAX as u64 => Ok(v as u32),
-                Some(_) => Err(fail(n.to_string(), None)),
+            let n = *n;
+            if n.fract() == 0.0 && (0.0..=u32::MAX as f64).contains(&n) {
+                Ok(n as u32)
+            } else if n.fract() == 0.0 {
+                Err(fail(number_text(n), None))
+            } else {
                 // "32.768" meant 32768: a thousands separator read as a decimal point.
-                None => Err(fail(n.to_string(), thousands(&n.to_string()))),
+                Err(fail(number_text(n), thousands(&number_text(n))))
             }
         }
         Some(Value::String(s)) => {

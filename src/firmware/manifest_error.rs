@@ -6,7 +6,7 @@ use crate::protocol::chip::Chip;
 /// Why a manifest cannot be used. Messages name the field and the fix.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ManifestError {
-    /// `detail` is serde's message; `html` when the text is a web page (wrong link).
+    /// `detail` is the JSON parser's message; `html` when the text is a web page (wrong link).
     NotJson {
         detail: String,
         html: bool,

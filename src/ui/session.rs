@@ -311,7 +311,9 @@ pub async fn checkin(board: Board) {
 
 /// Fetches the flasher stub for `chip` from the page's `stubs/` folder.
 pub async fn fetch_stub(chip: Chip, revision: u32) -> Result<StubImage, String> {
-    let url = format!("stubs/{}", StubImage::file_name(chip.spec().id, revision));
-    let text = fetch::fetch_text(&url).await.map_err(|e| e.to_string())?;
-    StubImage::from_json(&text)
+    let url = format!("stubs/{}.stub", StubImage::name(chip.spec().id, revision));
+    let bytes = fetch::fetch_bytes(&url, |_, _| {})
+        .await
+        .map_err(|e| e.to_string())?;
+    StubImage::from_bytes(&bytes)
 }

@@ -9,18 +9,22 @@ use webflash::protocol::stub::StubImage;
 use webflash::sim::{Device, DeviceConfig, SimPort, StartMode};
 use webflash::usb::ResetWiring;
 
-/// The stub image the build copied from the pinned esptool package (`scripts/setup.sh app`),
-/// for a chip of `revision` (major × 100 + minor; some chips have a build per revision).
+/// The stub image the page fetches, as the build wrote it from the pinned esptool package
+/// (`scripts/setup.sh app`), for a chip of `revision` (major × 100 + minor; some chips have a
+/// build per revision).
 pub fn stub_for(chip: Chip, revision: u32) -> StubImage {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".stubs/stubs");
-    let path = dir.join(StubImage::file_name(chip.spec().id, revision));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+    let path = dir.join(format!(
+        "{}.stub",
+        StubImage::name(chip.spec().id, revision)
+    ));
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| {
         panic!(
             "{}: {e}. Run `scripts/setup.sh app` (make test does) to fetch the stub images.",
             path.display()
         )
     });
-    StubImage::from_json(&text).unwrap()
+    StubImage::from_bytes(&bytes).unwrap()
 }
 
 /// The stub for a simulated chip as it comes ([`webflash::sim::usual_revision`]).

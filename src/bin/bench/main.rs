@@ -41,10 +41,10 @@ fn root() -> PathBuf {
 fn stub(chip: Chip) -> Result<StubImage, String> {
     let path = root()
         .join(".stubs/stubs")
-        .join(StubImage::file_name(chip.spec().id, 300));
-    let text = std::fs::read_to_string(&path)
+        .join(format!("{}.stub", StubImage::name(chip.spec().id, 300)));
+    let bytes = std::fs::read(&path)
         .map_err(|e| format!("{}: {e} (run `scripts/setup.sh app`)", path.display()))?;
-    StubImage::from_json(&text)
+    StubImage::from_bytes(&bytes)
 }
 
 fn run(side: bool) -> Result<Doc, String> {

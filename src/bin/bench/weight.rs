@@ -137,7 +137,7 @@ pub fn measure(dist: &Path) -> Result<PageWeight, String> {
     let demo = present(&["demo/webflash-demo.js", "demo/webflash-demo_bg.wasm"]);
     let stubs: Vec<Asset> = files(&dist.join("stubs"))?
         .iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .filter(|p| p.extension().is_some_and(|e| e == "stub"))
         .map(|p| asset(p, dist))
         .collect::<Result<_, _>>()?;
     if let Some(largest) = stubs.iter().max_by_key(|a| a.gzip) {
