@@ -1,18 +1,79 @@
 //! Files on the board, through the raw REPL: list, read, write (to a temporary name, then
 //! renamed, so a failed upload never destroys the old file), delete, make directories, run.
-//! The code sent is what mpremote sends, so any board mpremote works with works here.
+//!
+//! Transfers use what every MicroPython build has, asked once per session ([`Transfer`]):
+//! file bytes travel as base64 (`binascii`, a third more than the bytes; `repr` text takes
+//! 2.5-4 times) in steps of a few KB (raw-paste paces them to the board's buffers), and a
+//! written file is hashed on the board (`hashlib.sha256`) and compared before it replaces the
+//! old one. A download streams the whole file in one program and ends with its hash. Boards
+//! without those modules get mpremote's method (`repr` chunks) and a size check instead.
 
 use std::time::Duration;
+
+use base64::Engine;
+use sha2::{Digest, Sha256};
 
 use super::pylit::{self, bytes_repr, str_repr, Lit};
 use super::{Output, Repl, ReplError, Result};
 use crate::port::Port;
 
-/// Bytes per write call, as mpremote: the code line must fit a small board's input buffer.
+/// Bytes per write call without base64, as mpremote: the line must fit a small board's buffer.
 const CHUNK: usize = 256;
-/// Bytes per read call: only the answer grows, so reads can take bigger steps.
+/// Bytes per write call with base64 (4 KB of code text): few round trips, little board memory.
+const B64_CHUNK: usize = 3072;
+/// Bytes per read call without base64: only the answer grows, so reads take bigger steps.
 const READ_CHUNK: usize = 1024;
+/// Bytes per read on the board when streaming base64 (a multiple of 3: no padding mid-file).
+const B64_READ: usize = 1536;
 const STEP: Duration = Duration::from_secs(5);
+/// A transfer that keeps talking may take as long as it needs; one silent this long has stalled.
+const IDLE: Duration = Duration::from_secs(5);
+const WHOLE_FILE: Duration = Duration::from_secs(24 * 3600);
+
+/// What the firmware offers for file transfers (asked once per session).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transfer {
+    /// `binascii.a2b_base64` and `b2a_base64`.
+    pub base64: bool,
+    /// `hashlib.sha256`.
+    pub sha256: bool,
+}
+
+/// How a transferred file was checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Checked {
+    /// Its SHA-256 on the board equals the local one.
+    Sha256,
+    /// Only its length (the firmware has no `hashlib`).
+    Size,
+}
+
+const PROBE: &str = "c=''\ntry:\n import binascii\n binascii.a2b_base64;binascii.b2a_base64\n c+='b'\nexcept:\n pass\ntry:\n import hashlib\n hashlib.sha256\n c+='h'\nexcept:\n pass\nprint(c)";
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Code that prints `#<sha256 hex>` of the file `f` (already open) or `=<size>` without hashlib.
+fn check_code(sha256: bool) -> &'static str {
+    if sha256 {
+        "import hashlib,binascii\nh=hashlib.sha256()\nwhile 1:\n b=f.read(1024)\n if not b:break\n h.update(b)\nf.close()\nprint('#'+binascii.hexlify(h.digest()).decode())"
+    } else {
+        "n=0\nwhile 1:\n b=f.read(1024)\n if not b:break\n n+=len(b)\nf.close()\nprint('='+str(n))"
+    }
+}
+
+/// Compares the board's `#hash` / `=size` line with `data`.
+fn matches(line: &str, data: &[u8]) -> Option<Checked> {
+    let line = line.trim();
+    if let Some(h) = line.strip_prefix('#') {
+        (h == hex(&Sha256::digest(data))).then_some(Checked::Sha256)
+    } else if let Some(n) = line.strip_prefix('=') {
+        (n.parse::<usize>().ok() == Some(data.len())).then_some(Checked::Size)
+    } else {
+        None
+    }
+}
 
 /// One directory entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,7 +98,11 @@ impl<P: Port> Repl<P> {
         } else {
             str_repr(dir)
         };
-        let code = format!("import os\nfor f in os.ilistdir({arg}):\n print(repr(f), end=',')");
+        // One round trip: a port whose listing has no size (4th field) is asked by os.stat.
+        let prefix = str_repr(&join(dir, ""));
+        let code = format!(
+            "import os\nfor f in os.ilistdir({arg}):\n print(repr((f[0],f[1],0,f[3] if len(f)>3 else os.stat({prefix}+f[0])[6])), end=',')"
+        );
         let out = self.exec(&code, STEP).await?.ok()?;
         let items = pylit::parse_seq(&out.stdout_text()).map_err(ReplError::Protocol)?;
         let mut entries = Vec::new();
@@ -99,8 +164,71 @@ impl<P: Port> Repl<P> {
         Ok(out)
     }
 
-    /// Reads a whole file.
+    /// What the firmware offers for transfers (asked once, remembered for the session).
+    pub async fn transfer(&mut self) -> Result<Transfer> {
+        if let Some(t) = self.transfer {
+            return Ok(t);
+        }
+        let out = self.exec(PROBE, STEP).await?.ok()?.stdout_text();
+        let t = Transfer {
+            base64: out.contains('b'),
+            sha256: out.contains('h'),
+        };
+        self.transfer = Some(t);
+        Ok(t)
+    }
+
+    /// Reads a whole file, checked by its SHA-256 (or size) on the board; `progress(bytes)`.
     pub async fn read_file(
+        &mut self,
+        path: &str,
+        mut progress: impl FnMut(usize),
+    ) -> Result<Vec<u8>> {
+        let t = self.transfer().await?;
+        if !t.base64 {
+            return self.read_file_repr(path, progress).await;
+        }
+        // One program streams the file as base64 lines, then its hash (or size) line.
+        let code = format!(
+            "import binascii\nf=open({},'rb')\nwhile 1:\n b=f.read({B64_READ})\n if not b:break\n print(binascii.b2a_base64(b).decode(),end='')\nf.seek(0)\n{}",
+            str_repr(path),
+            check_code(t.sha256)
+        );
+        let mut seen = 0usize;
+        let out = self
+            .exec_with(&code, WHOLE_FILE, Some(IDLE), |chunk| {
+                seen += chunk.len();
+                progress(seen / 4 * 3);
+            })
+            .await?
+            .ok()?;
+        let text = out.stdout_text();
+        let mut lines: Vec<&str> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        let check = lines.pop().unwrap_or_default();
+        let mut data = Vec::new();
+        for line in lines {
+            base64::engine::general_purpose::STANDARD
+                .decode_vec(line, &mut data)
+                .map_err(|_| ReplError::Damaged {
+                    path: path.to_string(),
+                    upload: false,
+                })?;
+        }
+        match matches(check, &data) {
+            Some(_) => Ok(data),
+            None => Err(ReplError::Damaged {
+                path: path.to_string(),
+                upload: false,
+            }),
+        }
+    }
+
+    /// mpremote's way: `repr` of 1 KB reads, one round trip each, and a size check.
+    async fn read_file_repr(
         &mut self,
         path: &str,
         mut progress: impl FnMut(usize),
@@ -126,37 +254,100 @@ impl<P: Port> Repl<P> {
             progress(data.len());
         }
         self.exec("f.close()", STEP).await?.ok()?;
+        if self.size_of(path).await? != data.len() as u64 {
+            return Err(ReplError::Damaged {
+                path: path.to_string(),
+                upload: false,
+            });
+        }
         Ok(data)
     }
 
-    /// Writes a whole file: to `<path>.tmp` first, renamed over `path` only when complete.
+    /// Writes a whole file: to `<path>.tmp` first, checked there (SHA-256 on the board, or its
+    /// size without `hashlib`), and renamed over `path` only when it holds exactly `data`.
     pub async fn write_file(
         &mut self,
         path: &str,
         data: &[u8],
         mut progress: impl FnMut(usize),
-    ) -> Result<()> {
+    ) -> Result<Checked> {
+        let t = self.transfer().await?;
         let tmp = format!("{path}.tmp");
-        self.exec(&format!("f=open({},'wb')\nw=f.write", str_repr(&tmp)), STEP)
-            .await?
-            .ok()?;
-        for (i, chunk) in data.chunks(CHUNK).enumerate() {
-            if let Err(e) = self
-                .exec(&format!("w({})", bytes_repr(chunk)), STEP)
+        let open = if t.base64 {
+            format!(
+                "from binascii import a2b_base64 as a\nf=open({},'wb')\nw=f.write",
+                str_repr(&tmp)
+            )
+        } else {
+            format!("f=open({},'wb')\nw=f.write", str_repr(&tmp))
+        };
+        self.exec(&open, STEP).await?.ok()?;
+        let step = if t.base64 { B64_CHUNK } else { CHUNK };
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let mut sent = 0;
+        let mut checked = None;
+        let mut failure = None;
+        for chunk in data.chunks(step) {
+            let code = if t.base64 {
+                format!("w(a(b'{}'))", b64.encode(chunk))
+            } else {
+                format!("w({})", bytes_repr(chunk))
+            };
+            if let Err(e) = self.exec(&code, STEP).await.and_then(Output::ok) {
+                // Code that no longer parses or decodes lost bytes on the way (a full disk or
+                // another OSError is the board's own answer, kept as it is).
+                failure = Some(match e {
+                    ReplError::Exception(tb)
+                        if tb.contains("SyntaxError") || tb.contains("ValueError") =>
+                    {
+                        ReplError::Damaged {
+                            path: path.to_string(),
+                            upload: true,
+                        }
+                    }
+                    e => e,
+                });
+                break;
+            }
+            sent += chunk.len();
+            progress(sent);
+        }
+        if failure.is_none() {
+            let verify = format!(
+                "f.close()\nf=open({},'rb')\n{}",
+                str_repr(&tmp),
+                check_code(t.sha256)
+            );
+            match self
+                .exec_with(&verify, WHOLE_FILE, Some(IDLE), |_| {})
                 .await
                 .and_then(Output::ok)
             {
-                let _ = self
-                    .exec(
-                        &format!("f.close()\nimport os\nos.remove({})", str_repr(&tmp)),
-                        STEP,
-                    )
-                    .await;
-                return Err(e);
+                Ok(out) => match matches(&out.stdout_text(), data) {
+                    Some(c) => checked = Some(c),
+                    None => {
+                        failure = Some(ReplError::Damaged {
+                            path: path.to_string(),
+                            upload: true,
+                        })
+                    }
+                },
+                Err(e) => failure = Some(e),
             }
-            progress((i * CHUNK + chunk.len()).min(data.len()));
         }
-        self.exec("f.close()", STEP).await?.ok()?;
+        if let Some(e) = failure {
+            // Leave no half-written temporary file; the old file was never touched.
+            let _ = self
+                .exec(
+                    &format!(
+                        "try:\n f.close()\nexcept:\n pass\nimport os\nos.remove({})",
+                        str_repr(&tmp)
+                    ),
+                    STEP,
+                )
+                .await;
+            return Err(e);
+        }
         // Some filesystems will not rename over an existing file: remove it only now.
         let rename = format!(
             "import os\nos.rename({},{})",
@@ -169,7 +360,7 @@ impl<P: Port> Repl<P> {
                 .ok()?;
             self.exec(&rename, STEP).await?.ok()?;
         }
-        Ok(())
+        Ok(checked.unwrap_or(Checked::Size))
     }
 
     pub async fn remove(&mut self, path: &str) -> Result<()> {

@@ -34,6 +34,12 @@ pub enum ReplError {
     Exception(String),
     /// The board answered something that does not fit the protocol.
     Protocol(String),
+    /// A file arrived with other bytes than were sent (its digest or size differs): the link
+    /// lost or changed bytes. `path` is the file on the board; nothing was replaced.
+    Damaged {
+        path: String,
+        upload: bool,
+    },
 }
 
 impl From<PortError> for ReplError {
@@ -54,6 +60,19 @@ impl std::fmt::Display for ReplError {
             }
             ReplError::Exception(tb) => write!(f, "{}", tb.trim()),
             ReplError::Protocol(msg) => write!(f, "unexpected answer from the board: {msg}"),
+            ReplError::Damaged { path, upload: true } => write!(
+                f,
+                "{path} arrived damaged on the board (the link lost bytes); the old {path} is \
+                 untouched. Try again; if it keeps happening, use another USB cable or port."
+            ),
+            ReplError::Damaged {
+                path,
+                upload: false,
+            } => write!(
+                f,
+                "{path} arrived damaged from the board (the link lost bytes). Try again; if it \
+                 keeps happening, use another USB cable or port."
+            ),
         }
     }
 }
@@ -92,6 +111,8 @@ pub struct Repl<P: Port> {
     raw: bool,
     /// Learned on first use: does the firmware do raw-paste?
     raw_paste: Option<bool>,
+    /// Learned on first file transfer: what the firmware offers for fast, checked transfers.
+    transfer: Option<files::Transfer>,
     /// What the last watched boot printed.
     pub boot_log: Vec<u8>,
 }
@@ -107,6 +128,7 @@ impl<P: Port> Repl<P> {
             rx: Vec::new(),
             raw: false,
             raw_paste: None,
+            transfer: None,
             boot_log: Vec::new(),
         }
     }
@@ -219,6 +241,18 @@ impl<P: Port> Repl<P> {
         &mut self,
         code: &str,
         timeout: Duration,
+        on_stdout: impl FnMut(&[u8]),
+    ) -> Result<Output> {
+        self.exec_with(code, timeout, None, on_stdout).await
+    }
+
+    /// Runs `code`: done within `timeout` overall, and (with `idle`) never silent for longer
+    /// than `idle` (a long transfer keeps talking; a stalled one stops in seconds).
+    async fn exec_with(
+        &mut self,
+        code: &str,
+        timeout: Duration,
+        idle: Option<Duration>,
         mut on_stdout: impl FnMut(&[u8]),
     ) -> Result<Output> {
         if !self.raw {
@@ -243,9 +277,10 @@ impl<P: Port> Repl<P> {
             }
         }
         // stdout until \x04, stderr until \x04, then the prompt.
-        let deadline = self.port.now() + timeout;
+        let end = self.port.now() + timeout;
         let mut stdout = Vec::new();
         loop {
+            let deadline = idle.map_or(end, |idle| (self.port.now() + idle).min(end));
             if let Some(at) = self.rx.iter().position(|&b| b == 0x04) {
                 on_stdout(&self.rx[..at]);
                 stdout.extend_from_slice(&self.rx[..at]);
@@ -293,7 +328,8 @@ impl<P: Port> Repl<P> {
         }
         let w = self.read_n(2, Duration::from_secs(2)).await?;
         let window = u16::from_le_bytes([w[0], w[1]]) as usize;
-        let mut remaining = 0usize;
+        // W is the first credit; the `\x01` that follows it is the second (2 × W in flight).
+        let mut remaining = window;
         let mut sent = 0;
         while sent < code.len() {
             // Take any flow-control bytes that are waiting (or wait for one when out of window).

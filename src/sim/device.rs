@@ -258,6 +258,11 @@ impl Device {
         self.flash.erase_fails = fails;
     }
 
+    /// Bytes the chip has received (the index [`Faults`] count in).
+    pub fn rx_bytes(&self) -> u64 {
+        self.rx_count
+    }
+
     pub fn flash_generation(&self) -> u64 {
         self.flash.generation()
     }

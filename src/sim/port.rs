@@ -22,6 +22,9 @@ use super::timing::wire_time;
 use super::usb::UsbId;
 use crate::port::{Port, PortError, Signals};
 
+/// A full-speed USB bulk packet: how a host's write reaches a USB-UART bridge.
+const USB_PACKET: usize = 64;
+
 /// Where a [`SimPort`] gets its time from.
 #[allow(async_fn_in_trait)]
 pub trait Clock {
@@ -196,12 +199,21 @@ impl<C: Clock> Port for SimPort<C> {
         if self.log_tx {
             self.tx_log.extend_from_slice(data);
         }
+        // The bytes reach the chip one after another, as the line carries them: handed over
+        // in USB-packet-sized pieces, each when its last byte has arrived (a chip that answers
+        // part way, like raw-paste's window credit, answers while the rest is on the wire).
         let now = self.clock.now();
-        let start = now.max(self.tx_free);
-        self.tx_free = start + wire_time(data.len(), self.baud);
-        let arrival = self.tx_free + self.latency;
-        self.pump(arrival);
-        self.device.receive(arrival, data, self.baud);
+        let mut at = now.max(self.tx_free);
+        for piece in data.chunks(USB_PACKET) {
+            at += wire_time(piece.len(), self.baud);
+            let arrival = at + self.latency;
+            self.pump(arrival);
+            self.device.receive(arrival, piece, self.baud);
+            if self.device.usb_id() != self.usb {
+                break; // Its USB device went away (a native-USB chip restarting).
+            }
+        }
+        self.tx_free = at;
         self.check()
     }
 

@@ -38,7 +38,10 @@ del _Pin, _Machine
 export class WasmBoard {
   /// `banner`: the banner line to show instead of the port's own; `machine`: callbacks of the
   /// machine module ({ bootloader, reset }) for a board that has one.
-  constructor({ banner = null, machine = null } = {}) {
+  /// `without`: modules this board's firmware lacks (e.g. ["binascii", "hashlib"]): importing
+  /// them fails, as on a build without them.
+  constructor({ banner = null, machine = null, without = [] } = {}) {
+    this.without = without;
     this.ws = null;
     this.rts = false;
     this.mp = null;
@@ -58,6 +61,9 @@ export class WasmBoard {
         reset: () => this.machine.reset?.(),
       });
       this.mp.runPython(MACHINE_SHIM);
+    }
+    if (this.without.length) {
+      this.mp.runPython(`import sys\n${this.without.map((m) => `sys.modules['${m}'] = None`).join("\n")}`);
     }
     this.#greet();
   }

@@ -5,12 +5,15 @@
 //!    phase and compared with a lower bound (`bound`).
 //! 2. Side by side: the same write by the real esptool and by our core, each over RFC 2217 to
 //!    `esp-sim --realtime` (bytes paced at the negotiated baud), in wall time.
+//!    Files on MicroPython at 115200 baud: the real mpremote's `fs cp` and our REPL client.
 //! 3. Page weight: what the browser downloads before it can flash, compressed.
 //!
-//! Prints tables and writes `target/bench/bench.json`. Options: `--no-side` skips part 2.
+//! Prints tables and writes `target/bench/bench.json`. Options: `--no-side` skips part 2;
+//! `--files` runs only the file-transfer rows (and writes nothing).
 
 mod bound;
 mod cases;
+mod files;
 mod image;
 mod modeled;
 mod report;
@@ -47,6 +50,13 @@ fn stub(chip: Chip) -> Result<StubImage, String> {
     StubImage::from_bytes(&bytes)
 }
 
+/// `bench --files`: only the file-transfer rows (modeled and side by side).
+fn files_only() -> Result<(), String> {
+    print_table("Files (modeled)", &files::modeled()?);
+    print_table("Files side by side (wall time)", &files::side(&root())?);
+    Ok(())
+}
+
 fn run(side: bool) -> Result<Doc, String> {
     let mut modeled = Vec::new();
     for chip in [Chip::Esp32, Chip::Esp32C3, Chip::Esp8266] {
@@ -55,13 +65,15 @@ fn run(side: bool) -> Result<Doc, String> {
     cases::default_cases(&stub(Chip::Esp32)?, &mut modeled);
     cases::stub_cases(&stub(Chip::Esp32)?, &mut modeled);
     modeled.push(cases::first_block_row());
+    modeled.extend(files::modeled()?);
     print_table(
         &format!("Modeled (virtual clock, {} baud, with stub)", cases::BAUD),
         &modeled,
     );
 
     let side_by_side = if side {
-        let rows = side::run(&root(), &stub(Chip::Esp32)?)?;
+        let mut rows = side::run(&root(), &stub(Chip::Esp32)?)?;
+        rows.extend(files::side(&root())?);
         print_table("Side by side on esp-sim --realtime (wall time)", &rows);
         rows
     } else {
@@ -79,6 +91,15 @@ fn run(side: bool) -> Result<Doc, String> {
 
 fn main() -> ExitCode {
     let side = !std::env::args().any(|a| a == "--no-side");
+    if std::env::args().any(|a| a == "--files") {
+        return match files_only() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("bench: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     match run(side) {
         Ok(doc) => {
             let path = root().join("target/bench/bench.json");

@@ -33,16 +33,17 @@ const OFFSET: u32 = 0x1000;
 const FLASH: usize = 4 << 20;
 
 /// One `esp-sim --realtime` process (ours to stop).
-struct SimProcess {
+pub struct SimProcess {
     child: Child,
-    addr: SocketAddr,
+    pub addr: SocketAddr,
 }
 
 impl SimProcess {
-    fn start(bin: &Path, flash_file: &Path, raw: bool) -> Result<SimProcess, String> {
+    /// Starts an ESP32 with `extra` arguments (`--raw`, `--app micropython`).
+    pub fn start(bin: &Path, flash_file: &Path, extra: &[&str]) -> Result<SimProcess, String> {
         let mut child = Command::new(bin)
             .args(["--chip", "esp32", "--listen", "127.0.0.1:0", "--realtime"])
-            .args(raw.then_some("--raw"))
+            .args(extra)
             .arg("--flash-file")
             .arg(flash_file)
             .stdout(Stdio::piped())
@@ -63,7 +64,7 @@ impl SimProcess {
 
     /// Waits until the flash file holds `image` at OFFSET (esp-sim saves it when the host
     /// closes the port), then stops the simulator.
-    fn finish(mut self, flash_file: &Path, image: &[u8]) -> Result<(), String> {
+    fn finish(self, flash_file: &Path, image: &[u8]) -> Result<(), String> {
         let deadline = Instant::now() + Duration::from_secs(5);
         let ok = loop {
             let flash = std::fs::read(flash_file).unwrap_or_default();
@@ -75,10 +76,18 @@ impl SimProcess {
             }
             std::thread::sleep(Duration::from_millis(20));
         };
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        drop(self);
         ok.then_some(())
             .ok_or_else(|| "the flash file does not hold the image after the write".into())
+    }
+
+    pub fn stop(self) {}
+}
+
+impl Drop for SimProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -168,7 +177,7 @@ fn timed(
 ) -> Result<f64, String> {
     let file = dir.join("flash.bin");
     std::fs::write(&file, flash).map_err(|e| e.to_string())?;
-    let sim = SimProcess::start(bin, &file, raw)?;
+    let sim = SimProcess::start(bin, &file, if raw { &["--raw"] } else { &[] })?;
     let secs = tool(sim.addr)?;
     sim.finish(&file, image)?;
     Ok(secs)

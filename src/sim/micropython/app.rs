@@ -14,6 +14,7 @@ use super::value::Exception;
 use super::vm::{Ctx, Run, Vm};
 use crate::protocol::chip::Chip;
 use crate::sim::flash::NorFlash;
+use crate::sim::timing::wire_time;
 
 /// Simulated time one bytecode instruction takes (a real ESP32 runs ~10⁶ simple ops/s).
 const INSTRUCTION: Duration = Duration::from_micros(2);
@@ -21,6 +22,9 @@ const INSTRUCTION: Duration = Duration::from_micros(2);
 const BATCH: usize = 5_000;
 /// How often a host polling the device should look at a busy program again.
 const TICK: Duration = Duration::from_millis(1);
+/// The console's transmit buffer: a program that prints more than the line carries waits in
+/// `print` until this much is left to send (as MicroPython's UART and USB stdout block).
+pub(super) const TX_BUFFER: usize = 256;
 
 const BOOT_PY: &str = "# This file is executed on every boot (including wake-boot from deepsleep)\n#import esp\n#esp.osdebug(None)\n#import webrepl\n#webrepl.start()\n";
 
@@ -76,6 +80,10 @@ pub struct MicroPython {
     clock: Duration,
     /// Sleeping (`time.sleep`) until then.
     wake: Option<Duration>,
+    /// When the console's line has sent everything printed so far.
+    tx_free: Duration,
+    /// The console line's baud (MicroPython's UART0 runs at 115200).
+    pub(super) tx_baud: u32,
     out: Vec<(Duration, Vec<u8>)>,
     hard_reset: bool,
     bootloader: bool,
@@ -99,6 +107,8 @@ impl MicroPython {
             steps: VecDeque::new(),
             clock: at,
             wake: None,
+            tx_free: Duration::ZERO,
+            tx_baud: 115_200,
             out: Vec::new(),
             hard_reset: false,
             bootloader: false,
@@ -214,6 +224,12 @@ impl MicroPython {
             };
             let (ran, why) = self.vm.run(&mut ctx, budget.min(BATCH));
             self.say(&printed);
+            // Printing faster than the line carries blocks the program once the buffer is full.
+            self.tx_free = self.tx_free.max(self.clock) + wire_time(printed.len(), self.tx_baud);
+            let blocked = self
+                .tx_free
+                .checked_sub(wire_time(TX_BUFFER, self.tx_baud))
+                .filter(|t| *t > self.clock);
             self.clock += INSTRUCTION * ran as u32;
             self.fs.save(flash);
             match why {
@@ -222,6 +238,9 @@ impl MicroPython {
                 Run::Done(result) => self.finish(result, flash),
                 Run::Reset => self.hard_reset = true,
                 Run::Bootloader => self.bootloader = true,
+            }
+            if let Some(until) = blocked.filter(|_| self.vm.running()) {
+                self.wake = Some(self.wake.map_or(until, |w| w.max(until)));
             }
         }
     }

@@ -430,6 +430,33 @@ mod on_the_device {
     }
 
     #[test]
+    fn a_program_printing_more_than_the_line_carries_waits_for_it() {
+        let mut dev = device(Chip::Esp32);
+        dev.install_micropython();
+        dev.power_on(Duration::ZERO);
+        let mut port = SimPort::new(dev);
+        read_until(&mut port, ">>> ");
+        block_on(port.write(b"\x01")).unwrap();
+        read_until(&mut port, "\r\n>");
+        block_on(port.write(b"for i in range(100):\n print('x'*98)\n\x04")).unwrap();
+        let start = port.now();
+        let mut got = Vec::new();
+        let mut first = None;
+        let deadline = start + Duration::from_secs(10);
+        while !got.ends_with(b"\x04\x04>") && port.now() < deadline {
+            block_on(port.read(&mut got, deadline)).unwrap();
+            if first.is_none() && got.contains(&b'x') {
+                first = Some(port.now() - start);
+            }
+        }
+        let all = port.now() - start;
+        assert_eq!(got.iter().filter(|&&b| b == b'x').count(), 9800);
+        // Streamed as the line carries it (10 KB at 115200 baud take 0.87 s), not all at the end.
+        assert!(first.unwrap() < Duration::from_millis(60), "{first:?}");
+        assert!(all > Duration::from_millis(870), "{all:?}");
+    }
+
+    #[test]
     fn a_board_found_running_answers_at_its_prompt() {
         // ESP8266: recognised by the banner string, boot log at 74880 then the app at 115200.
         let mut dev = device(Chip::Esp8266);

@@ -140,6 +140,10 @@ impl Vm {
             if let Some(d) = ctx.sleep.take() {
                 return (n, Run::Sleep(d));
             }
+            // A full console buffer: the program waits in `print` for the line.
+            if ctx.out.len() >= super::app::TX_BUFFER {
+                return (n, Run::Budget);
+            }
             if std::mem::take(&mut ctx.reset) {
                 self.frames.clear();
                 return (n, Run::Reset);

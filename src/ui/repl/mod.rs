@@ -21,7 +21,7 @@ pub use host::{Host, HostPort};
 
 use super::state::Check;
 use crate::port::{Port, PortError};
-use crate::repl::files::Entry;
+use crate::repl::files::{Checked, Entry};
 use crate::repl::{BootProblem, Repl};
 use crate::web::term::{self, Term};
 
@@ -191,6 +191,14 @@ async fn restore(state: Page, archive: Vec<u8>, files: RwSignal<Vec<Entry>>) {
     if let Some((n, list)) = done {
         files.set(list);
         state.say(format!("Put {n} file(s) back on the board."));
+    }
+}
+
+/// How an upload was checked, for the status line ("checked by SHA-256 on the board").
+fn checked_text(checked: Checked) -> &'static str {
+    match checked {
+        Checked::Sha256 => "checked by SHA-256 on the board",
+        Checked::Size => "its size checked (this MicroPython cannot hash files)",
     }
 }
 
@@ -386,13 +394,12 @@ fn ReplPanel(port: PortState, check: RwSignal<Check>) -> impl IntoView {
             let data = js_sys::Uint8Array::new(&buf).to_vec();
             let path = name.clone();
             state.say(format!("Uploading {name}…"));
-            if with_repl(state, async move |r| {
+            if let Some(checked) = with_repl(state, async move |r| {
                 r.write_file(&path, &data, |_| {}).await
             })
             .await
-            .is_some()
             {
-                state.say(format!("Uploaded {name}."));
+                state.say(format!("Uploaded {name}, {}.", checked_text(checked)));
                 refresh();
             }
         });
@@ -424,13 +431,12 @@ fn ReplPanel(port: PortState, check: RwSignal<Check>) -> impl IntoView {
         let text = editor_text.get_untracked();
         spawn_local(async move {
             let p = path.clone();
-            if with_repl(state, async move |r| {
+            if let Some(checked) = with_repl(state, async move |r| {
                 r.write_file(&p, text.as_bytes(), |_| {}).await
             })
             .await
-            .is_some()
             {
-                state.say(format!("Saved {path}."));
+                state.say(format!("Saved {path}, {}.", checked_text(checked)));
                 refresh();
             }
         });
