@@ -89,6 +89,16 @@ PY
   fi
 }
 
+# Debian's dfu-util tools are the format peer for .dfu files (tests/dfu_files.rs: dfu-suffix).
+dfu_tools() {
+  if ! command -v dfu-suffix >/dev/null 2>&1; then
+    say "installing Debian's dfu-util 0.11 (dfu-suffix) for the .dfu tests"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq dfu-util=0.11-1 >/dev/null
+  fi
+}
+
 chromium_browser() {
   if ! command -v chromium >/dev/null 2>&1; then
     say "installing Debian's chromium for the browser tests"
@@ -104,6 +114,6 @@ chromium_browser() {
 
 case "${1:-app}" in
   app) rust_tools; npm_tools; python_venv; stub_images ;;
-  test) rust_tools; npm_tools; python_venv; stub_images; chromium_browser ;;
+  test) rust_tools; npm_tools; python_venv; stub_images; dfu_tools; chromium_browser ;;
   *) echo "usage: $0 app|test" >&2; exit 2 ;;
 esac
