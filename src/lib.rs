@@ -12,6 +12,7 @@
 
 pub mod boards;
 pub mod console_text;
+pub mod dfu;
 pub mod firmware;
 pub mod loader;
 pub mod port;
@@ -20,6 +21,7 @@ pub mod repl;
 pub mod rfc2217;
 pub mod sim;
 pub mod usb;
+pub mod usb_device;
 
 #[cfg(target_arch = "wasm32")]
 pub mod ui;

@@ -21,6 +21,7 @@ mod port;
 mod regs;
 pub mod reset;
 pub mod rp2;
+pub mod stm32_dfu;
 pub mod timing;
 pub mod usb;
 mod watchdog;
