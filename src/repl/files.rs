@@ -188,11 +188,20 @@ impl<P: Port> Repl<P> {
         if !t.base64 {
             return self.read_file_repr(path, progress).await;
         }
-        // One program streams the file as base64 lines, then its hash (or size) line.
+        // One program streams the file as base64 lines, hashing as it goes, then its hash (or
+        // size) line: the board is never silent for long.
+        let (init, update, last) = if t.sha256 {
+            (
+                "import hashlib\nh=hashlib.sha256()",
+                "h.update(b)",
+                "print('#'+binascii.hexlify(h.digest()).decode())",
+            )
+        } else {
+            ("n=0", "n+=len(b)", "print('='+str(n))")
+        };
         let code = format!(
-            "import binascii\nf=open({},'rb')\nwhile 1:\n b=f.read({B64_READ})\n if not b:break\n print(binascii.b2a_base64(b).decode(),end='')\nf.seek(0)\n{}",
+            "import binascii\n{init}\nf=open({},'rb')\nwhile 1:\n b=f.read({B64_READ})\n if not b:break\n {update}\n print(binascii.b2a_base64(b).decode(),end='')\nf.close()\n{last}",
             str_repr(path),
-            check_code(t.sha256)
         );
         let mut seen = 0usize;
         let out = self
@@ -318,8 +327,10 @@ impl<P: Port> Repl<P> {
                 str_repr(&tmp),
                 check_code(t.sha256)
             );
+            // Hashing prints nothing until the end: allow a slow board 1 s per 32 KB of file.
+            let quiet = IDLE + Duration::from_secs(data.len() as u64 / 32_768);
             match self
-                .exec_with(&verify, WHOLE_FILE, Some(IDLE), |_| {})
+                .exec_with(&verify, WHOLE_FILE, Some(quiet), |_| {})
                 .await
                 .and_then(Output::ok)
             {
