@@ -3,10 +3,12 @@
 //! the same DfuSe body, `dfu-suffix -c` accepts our files, and a file whose CRC it rejects is
 //! refused by our parser too. (Debian has no tool that writes the DfuSe prefix; `boards.md` §4.6.)
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use webflash::boards::dfu::file::{self, DfuFileError, Element, Target};
+use webflash::boards::dfu::file::{self, DfuFileError, Target};
 use webflash::boards::dfu::layout;
 
 fn tmp(name: &str) -> PathBuf {
@@ -29,22 +31,8 @@ fn dfu_suffix(args: &[&str], path: &Path) -> (bool, String) {
     (out.status.success(), text)
 }
 
-/// MicroPython's pyboard layout: vectors at 0x08000000, code at 0x08020000.
 fn pyboard() -> Vec<Target> {
-    vec![Target {
-        alt: 0,
-        name: Some("ST...".into()),
-        elements: vec![
-            Element {
-                address: 0x0800_0000,
-                data: (0..14_008u32).map(|i| (i * 7 + 3) as u8).collect(),
-            },
-            Element {
-                address: 0x0802_0000,
-                data: (0..200_000u32).map(|i| (i >> 3) as u8 ^ 0x5A).collect(),
-            },
-        ],
-    }]
+    common::pyboard_targets(200_000)
 }
 
 #[test]

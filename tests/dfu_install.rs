@@ -4,6 +4,8 @@
 //! erased; a flash that does not take the bytes is never reported verified; a bootloader left
 //! in another state by an earlier tool is brought back; leaving DFU starts the firmware.
 
+mod common;
+
 use webflash::boards::dfu::file::{self, DfuFile, Element, Target};
 use webflash::boards::dfu::layout;
 use webflash::dfu::{Dfu, DfuError};
@@ -14,25 +16,12 @@ use webflash::usb_device::UsbDevice;
 const FS: u32 = 0x0800_4000; // sectors 1-4: the pyboard's internal filesystem
 
 fn micropython_dfu() -> DfuFile {
-    let bytes = file::build(
-        &[Target {
-            alt: 0,
-            name: Some("ST...".into()),
-            elements: vec![
-                Element {
-                    address: 0x0800_0000,
-                    data: (0..14_008u32).map(|i| (i * 13) as u8).collect(),
-                },
-                Element {
-                    address: 0x0802_0000,
-                    data: (0..300_000u32).map(|i| (i >> 5) as u8 ^ 0x3C).collect(),
-                },
-            ],
-        }],
+    file::parse(&file::build(
+        &common::pyboard_targets(300_000),
         0x0483,
         0xDF11,
-    );
-    file::parse(&bytes).unwrap()
+    ))
+    .unwrap()
 }
 
 fn board_with_files() -> Stm32Dfu {

@@ -12,15 +12,10 @@ use webflash::port::Port;
 use webflash::protocol::chip::Chip;
 use webflash::repl::files::Checked;
 use webflash::repl::{Repl, ReplError};
-use webflash::sim::{block_on, Device, DeviceConfig, SimPort, StartMode};
+use webflash::sim::{block_on, Device, SimPort};
 
 fn micropython() -> Repl<SimPort> {
-    let mut config = DeviceConfig::new(Chip::Esp32);
-    config.start = StartMode::Reset;
-    let mut dev = Device::new(config);
-    dev.install_micropython();
-    dev.power_on(Duration::ZERO);
-    let mut port = SimPort::new(dev);
+    let mut port = SimPort::new(Device::running_micropython(Chip::Esp32));
     port.log_tx = true;
     let mut repl = Repl::new(port);
     block_on(repl.watch_boot(Duration::from_secs(10)))

@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 
 use super::pylit::{self, bytes_repr, str_repr, Lit};
 use super::{Output, Repl, ReplError, Result};
+use crate::firmware::manifest::hex;
 use crate::port::Port;
 
 /// Bytes per write call without base64, as mpremote: the line must fit a small board's buffer.
@@ -50,16 +51,27 @@ pub enum Checked {
 
 const PROBE: &str = "c=''\ntry:\n import binascii\n binascii.a2b_base64;binascii.b2a_base64\n c+='b'\nexcept:\n pass\ntry:\n import hashlib\n hashlib.sha256\n c+='h'\nexcept:\n pass\nprint(c)";
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// The board-side summary of bytes read in a loop as `b`: code to set it up, to add `b`, and
+/// to print it as `#<sha256 hex>` (or `=<size>` without hashlib). Needs `binascii` imported.
+struct Summary {
+    init: &'static str,
+    update: &'static str,
+    print: &'static str,
 }
 
-/// Code that prints `#<sha256 hex>` of the file `f` (already open) or `=<size>` without hashlib.
-fn check_code(sha256: bool) -> &'static str {
+fn summary(sha256: bool) -> Summary {
     if sha256 {
-        "import hashlib,binascii\nh=hashlib.sha256()\nwhile 1:\n b=f.read(1024)\n if not b:break\n h.update(b)\nf.close()\nprint('#'+binascii.hexlify(h.digest()).decode())"
+        Summary {
+            init: "import hashlib\nh=hashlib.sha256()",
+            update: "h.update(b)",
+            print: "print('#'+binascii.hexlify(h.digest()).decode())",
+        }
     } else {
-        "n=0\nwhile 1:\n b=f.read(1024)\n if not b:break\n n+=len(b)\nf.close()\nprint('='+str(n))"
+        Summary {
+            init: "n=0",
+            update: "n+=len(b)",
+            print: "print('='+str(n))",
+        }
     }
 }
 
@@ -188,19 +200,15 @@ impl<P: Port> Repl<P> {
         if !t.base64 {
             return self.read_file_repr(path, progress).await;
         }
-        // One program streams the file as base64 lines, hashing as it goes, then its hash (or
-        // size) line: the board is never silent for long.
-        let (init, update, last) = if t.sha256 {
-            (
-                "import hashlib\nh=hashlib.sha256()",
-                "h.update(b)",
-                "print('#'+binascii.hexlify(h.digest()).decode())",
-            )
-        } else {
-            ("n=0", "n+=len(b)", "print('='+str(n))")
-        };
+        // One program streams the file as base64 lines, summing it up as it goes, then prints
+        // the summary: the board is never silent for long.
+        let Summary {
+            init,
+            update,
+            print,
+        } = summary(t.sha256);
         let code = format!(
-            "import binascii\n{init}\nf=open({},'rb')\nwhile 1:\n b=f.read({B64_READ})\n if not b:break\n {update}\n print(binascii.b2a_base64(b).decode(),end='')\nf.close()\n{last}",
+            "import binascii\n{init}\nf=open({},'rb')\nwhile 1:\n b=f.read({B64_READ})\n if not b:break\n {update}\n print(binascii.b2a_base64(b).decode(),end='')\nf.close()\n{print}",
             str_repr(path),
         );
         let mut seen = 0usize;
@@ -322,10 +330,14 @@ impl<P: Port> Repl<P> {
             progress(sent);
         }
         if failure.is_none() {
+            let Summary {
+                init,
+                update,
+                print,
+            } = summary(t.sha256);
             let verify = format!(
-                "f.close()\nf=open({},'rb')\n{}",
+                "f.close()\nimport binascii\n{init}\nf=open({},'rb')\nwhile 1:\n b=f.read(1024)\n if not b:break\n {update}\nf.close()\n{print}",
                 str_repr(&tmp),
-                check_code(t.sha256)
             );
             // Hashing prints nothing until the end: allow a slow board 1 s per 32 KB of file.
             let quiet = IDLE + Duration::from_secs(data.len() as u64 / 32_768);

@@ -55,3 +55,23 @@ pub fn firmware_like(len: usize, seed: u32) -> Vec<u8> {
     }
     out
 }
+
+/// A `.dfu` body shaped like MicroPython's pyboard build (`tools/dfu.py`): one target, alt 0,
+/// vectors at 0x08000000 and the code at 0x08020000 (`code_len` bytes).
+pub fn pyboard_targets(code_len: u32) -> Vec<webflash::boards::dfu::file::Target> {
+    use webflash::boards::dfu::file::{Element, Target};
+    vec![Target {
+        alt: 0,
+        name: Some("ST...".into()),
+        elements: vec![
+            Element {
+                address: 0x0800_0000,
+                data: (0..14_008u32).map(|i| (i * 7 + 3) as u8).collect(),
+            },
+            Element {
+                address: 0x0802_0000,
+                data: firmware_like(code_len as usize, 11),
+            },
+        ],
+    }]
+}

@@ -14,7 +14,7 @@ use webflash::port::Port;
 use webflash::protocol::chip::Chip;
 use webflash::repl::files::Checked;
 use webflash::repl::Repl;
-use webflash::sim::{block_on, Device, DeviceConfig, SimPort, StartMode};
+use webflash::sim::{block_on, Device, SimPort};
 
 use crate::image::micropython_like;
 use crate::report::Row;
@@ -35,12 +35,7 @@ fn secs(d: Duration) -> f64 {
 
 /// Modeled rows: upload, download and a 100-file listing on the simulated ESP32.
 pub fn modeled() -> Result<Vec<Row>, String> {
-    let mut config = DeviceConfig::new(Chip::Esp32);
-    config.start = StartMode::Reset;
-    let mut dev = Device::new(config);
-    dev.install_micropython();
-    dev.power_on(Duration::ZERO);
-    let mut port = SimPort::new(dev);
+    let mut port = SimPort::new(Device::running_micropython(Chip::Esp32));
     port.log_tx = false;
     let mut repl = Repl::new(port);
     let data = micropython_like(LEN, 3);
@@ -149,7 +144,6 @@ pub fn side(root: &Path) -> Result<Vec<Row>, String> {
         return Err("mpremote: the download differs from the upload".into());
     }
 
-    eprintln!("files: mpremote up {m_up:.1} s, down {m_down:.1} s; now ours");
     let sim = board(&bin, &dir)?;
     let port = Rfc2217Port::connect(sim.addr, BAUD).map_err(|e| e.to_string())?;
     let mut repl = Repl::new(port);
@@ -161,7 +155,6 @@ pub fn side(root: &Path) -> Result<Vec<Row>, String> {
             .await
             .map_err(e)?;
         let up = t.elapsed().as_secs_f64();
-        eprintln!("files: ours up {up:.1} s");
         let t = Instant::now();
         let got = repl.read_file("/data.bin", |_| {}).await.map_err(e)?;
         let down = t.elapsed().as_secs_f64();

@@ -402,10 +402,7 @@ mod on_the_device {
 
     #[test]
     fn boots_micropython_from_flash_and_reboots_on_machine_reset() {
-        let mut dev = device(Chip::Esp32);
-        dev.install_micropython();
-        dev.power_on(Duration::ZERO);
-        let mut port = SimPort::new(dev);
+        let mut port = SimPort::new(Device::running_micropython(Chip::Esp32));
         let boot = read_until(&mut port, ">>> ");
         assert!(boot.starts_with("ets Jul 29 2019"), "{boot:?}");
         assert!(
@@ -431,10 +428,7 @@ mod on_the_device {
 
     #[test]
     fn a_program_printing_more_than_the_line_carries_waits_for_it() {
-        let mut dev = device(Chip::Esp32);
-        dev.install_micropython();
-        dev.power_on(Duration::ZERO);
-        let mut port = SimPort::new(dev);
+        let mut port = SimPort::new(Device::running_micropython(Chip::Esp32));
         read_until(&mut port, ">>> ");
         block_on(port.write(b"\x01")).unwrap();
         read_until(&mut port, "\r\n>");

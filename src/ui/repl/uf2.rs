@@ -63,10 +63,7 @@ async fn uf2_for(fw: &Firmware, chip: Option<Rp2Chip>) -> Result<(String, Vec<u8
 
 /// One line about a UF2 file: name, size, SHA-256, what it holds.
 fn describe(name: &str, data: &[u8]) -> String {
-    let sha: String = Sha256::digest(data)[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let sha = crate::firmware::manifest::hex(&Sha256::digest(data)[..8]);
     let version =
         uf2::micropython_banner(data).unwrap_or_else(|| "no MicroPython banner found".into());
     format!(
