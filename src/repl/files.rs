@@ -311,11 +311,12 @@ impl<P: Port> Repl<P> {
                 format!("w({})", bytes_repr(chunk))
             };
             if let Err(e) = self.exec(&code, STEP).await.and_then(Output::ok) {
-                // Code that no longer parses or decodes lost bytes on the way (a full disk or
-                // another OSError is the board's own answer, kept as it is).
+                // A step is one call on base64 or repr text: if it fails other than by the
+                // board's own OSError (a full disk) or MemoryError, bytes were lost on the
+                // way (code that no longer parses, names or base64 that came out garbled).
                 failure = Some(match e {
                     ReplError::Exception(tb)
-                        if tb.contains("SyntaxError") || tb.contains("ValueError") =>
+                        if !tb.contains("OSError") && !tb.contains("MemoryError") =>
                     {
                         ReplError::Damaged {
                             path: path.to_string(),

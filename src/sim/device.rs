@@ -7,7 +7,11 @@ use std::time::Duration;
 use super::boot::Boot as BootResult;
 use super::flash::NorFlash;
 use super::loader::SimLoader;
-use super::micropython::{micropython_image, Board, Firmware, MicroPython};
+#[cfg(target_arch = "wasm32")]
+use super::micropython::MicroPython;
+use super::micropython::{micropython_image, Board, Firmware};
+#[cfg(not(target_arch = "wasm32"))]
+use super::python::MicroPython;
 use super::regs::Registers;
 use super::reset::{Boot, ResetCircuit};
 use super::timing::Timing;

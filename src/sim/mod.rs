@@ -18,6 +18,7 @@ mod loader;
 mod memory;
 pub mod micropython;
 mod port;
+pub mod python;
 mod regs;
 pub mod reset;
 pub mod rp2;
