@@ -7,11 +7,7 @@ use std::time::Duration;
 use super::boot::Boot as BootResult;
 use super::flash::NorFlash;
 use super::loader::SimLoader;
-#[cfg(target_arch = "wasm32")]
-use super::micropython::MicroPython;
-use super::micropython::{micropython_image, Board, Firmware};
-#[cfg(not(target_arch = "wasm32"))]
-use super::python::MicroPython;
+use super::micropython::{micropython_image, Board, Firmware, MicroPython};
 use super::regs::Registers;
 use super::reset::{Boot, ResetCircuit};
 use super::timing::Timing;
@@ -353,12 +349,7 @@ impl Device {
         self.mode = match boot.firmware {
             Firmware::MicroPython { version, date } => {
                 let board = self.board(&version, &date, boot.fs);
-                Mode::Python(Box::new(MicroPython::boot(
-                    at,
-                    self.config.chip,
-                    board,
-                    &mut self.flash,
-                )))
+                Mode::Python(Box::new(MicroPython::boot(at, board, &mut self.flash)))
             }
             Firmware::Other => Mode::App,
             Firmware::Invalid => Mode::Quiet,
@@ -647,7 +638,7 @@ impl Device {
             Mode::Settled(boot) => {
                 if let Firmware::MicroPython { version, date } = boot.firmware.clone() {
                     let board = self.board(&version, &date, boot.fs);
-                    let app = MicroPython::resume(at, self.config.chip, board, &mut self.flash);
+                    let app = MicroPython::resume(at, board, &mut self.flash);
                     self.mode = Mode::Python(Box::new(app));
                     self.receive_app(at, kept, host_baud);
                 }

@@ -18,7 +18,6 @@ mod loader;
 mod memory;
 pub mod micropython;
 mod port;
-pub mod python;
 mod regs;
 pub mod reset;
 pub mod rp2;

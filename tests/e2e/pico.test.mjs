@@ -210,6 +210,43 @@ test("the demo Pico: a simulated Pico in the page, updated from a UF2 through it
   await page.close();
 });
 
+test("the demo board runs the real MicroPython in the page: classes and f-strings work, Ctrl-C stops a loop", async () => {
+  const page = await openApp(browser.context, server.url, { ports: [] }, { noDrivePicker: true });
+  // The worker's requests are not in the page's resource timing: watch the network instead.
+  const requested = [];
+  page.on("request", (r) => requested.push(new URL(r.url()).pathname));
+  await page.getByLabel("Demo chip").selectOption("pico");
+  // The official port is fetched only when a demo board boots MicroPython.
+  await page.waitForTimeout(500);
+  assert.deepEqual(requested.filter((p) => p.includes("micropython")), []);
+  await page.getByRole("button", { name: "Demo board" }).click();
+  assert.match(await verdict(page, "v1.24.1"), /works/);
+  assert.ok(requested.some((p) => p.endsWith("micropython-webassembly-pyscript/micropython.wasm")), requested.join(" "));
+  const rows = page.locator(".xterm-rows");
+  await page.locator(".term-box").click();
+  // What the home-written interpreter could not do: a class, an f-string, a set, a big integer.
+  await page.keyboard.type("class P:\r    def __init__(s, x): s.x = x\r\b\r\r");
+  await page.keyboard.type("print(f'{P(6).x * 7}', {1, 2} | {3}, 2**100)\r");
+  await rows.filter({ hasText: "42 {1, 2, 3} 1267650600228229401496703205376" }).waitFor({ timeout: 10000 });
+  await page.keyboard.type("import sys; print(sys.platform)\r");
+  await rows.filter({ hasText: "rp2" }).waitFor({ timeout: 10000 });
+  // A loop that sleeps: the page stays responsive, Ctrl-C gets the prompt back.
+  await page.keyboard.type("import time\rwhile True: time.sleep(0.2)\r\r");
+  await page.waitForTimeout(1000);
+  await page.keyboard.press("Control+C");
+  try {
+    await rows.filter({ hasText: "KeyboardInterrupt" }).waitFor({ timeout: 10000 });
+  } catch (e) {
+    await screenshot(page, "demo-ctrl-c-timeout");
+    throw new Error(`${e.message}\n${await rows.innerText()}\nconsole: ${(page.consoleLog || []).join(" / ")}`);
+  }
+  await page.keyboard.type("print('back', 6*7)\r");
+  await rows.filter({ hasText: "back 42" }).waitFor({ timeout: 10000 });
+  await screenshot(page, "demo-real-micropython");
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
 test("one workshop manifest for ESP32 and both Picos: a Pico 2 gets the RP2350 build, its SHA-256 checked", async () => {
   const sha = (b) => crypto.createHash("sha256").update(b).digest("hex");
   const rp2040 = await picoUf2(PICO_125);

@@ -2,7 +2,8 @@
 //! fetches it: from opening the page through the first Flash click (the page, and the flasher
 //! stub Connect fetches for the chip: the largest is counted), once a flash starts or a running
 //! board is checked (the MicroPython card module and the terminal), on "Demo board" (the
-//! simulator). Every stub image is also listed.
+//! simulator), and when a demo board boots MicroPython (the official WebAssembly port and the
+//! shell around it). Every stub image is also listed.
 //!
 //! gzip -9 and brotli -q 11 are the system tools (Debian's gzip, and Debian's `brotli` 1.0.9
 //! package when installed); a missing brotli is reported, not guessed.
@@ -41,6 +42,9 @@ pub struct PageWeight {
     pub micropython: Stage,
     /// Fetched when "Demo board" is pressed.
     pub demo: Stage,
+    /// Fetched when a demo board boots MicroPython: the official WebAssembly port and the
+    /// shell that plays the board around it (in a worker).
+    pub demo_micropython: Stage,
     /// The budget before the first flash, compressed.
     pub target_bytes: u64,
     pub stubs: Vec<Asset>,
@@ -135,6 +139,12 @@ pub fn measure(dist: &Path) -> Result<PageWeight, String> {
         "addon-fit.js",
     ]);
     let demo = present(&["demo/webflash-demo.js", "demo/webflash-demo_bg.wasm"]);
+    let demo_micropython = present(&[
+        "micropython-webassembly-pyscript/micropython.mjs",
+        "micropython-webassembly-pyscript/micropython.wasm",
+        "board_shell.mjs",
+        "board_worker.mjs",
+    ]);
     let stubs: Vec<Asset> = files(&dist.join("stubs"))?
         .iter()
         .filter(|p| p.extension().is_some_and(|e| e == "stub"))
@@ -161,6 +171,11 @@ pub fn measure(dist: &Path) -> Result<PageWeight, String> {
             &micropython,
         )?,
         demo: stage("on \"Demo board\": the simulator", dist, &demo)?,
+        demo_micropython: stage(
+            "when a demo board boots MicroPython: the official port + the board's shell",
+            dist,
+            &demo_micropython,
+        )?,
         target_bytes: 230 * 1024,
         stubs,
         note,
@@ -177,7 +192,7 @@ pub fn print(w: &PageWeight) {
         "{:<62} {:>10} {:>10} {:>10}",
         "file", "raw", "gzip -9", "brotli"
     );
-    for stage in [&w.to_flash, &w.micropython, &w.demo] {
+    for stage in [&w.to_flash, &w.micropython, &w.demo, &w.demo_micropython] {
         println!("{}:", stage.name);
         for a in &stage.assets {
             let br = a.brotli.map_or("-".into(), kb);

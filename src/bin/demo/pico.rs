@@ -151,13 +151,7 @@ impl DemoPico {
     fn start_micropython(&mut self) {
         let banner = self.drive.banner().unwrap_or_default();
         let board = pico_board(&banner);
-        // The ESP chip argument only picks ESP8266 texts; a Pico's MicroPython is like ESP32's.
-        let mp = MicroPython::resume(
-            now(),
-            webflash::protocol::chip::Chip::Esp32,
-            board,
-            &mut self.flash,
-        );
+        let mp = MicroPython::resume(now(), board, &mut self.flash);
         self.mp = Some(mp);
     }
 

@@ -9,12 +9,14 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
-use serde_json::{json, Value};
 
-use super::{Engine, Event, Reply, Start};
+use super::{parse_reply, Engine, Event, Reply, Start};
 
 /// The shell's entry point, next to this file.
-const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src/sim/python/node.mjs");
+const SCRIPT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/src/sim/micropython/board_node.mjs"
+);
 /// A board whose interpreter does not answer for this long (wall time) is hung.
 const ANSWER_WITHIN: Duration = Duration::from_secs(60);
 
@@ -26,32 +28,6 @@ pub struct NodeEngine {
 
 impl NodeEngine {
     pub fn start(start: &Start) -> (NodeEngine, Reply) {
-        let board = start.board;
-        let files: Vec<Value> = start
-            .files
-            .entries
-            .iter()
-            .map(|(p, d)| json!([p, d.as_ref().map(|d| B64.encode(d))]))
-            .collect();
-        let config = json!({
-            "board": {
-                "banner": board.banner(),
-                "version": board.version,
-                "date": board.date,
-                "machine": board.machine(),
-                "platform": board.platform,
-                "mpy": board.mpy,
-                "cpu_hz": board.cpu_hz,
-                "unique_id": board.mac,
-                "fs_start": board.fs.0,
-                "fs_blocks": board.fs.1 / 4096,
-                "without": start.without,
-                "baud": 115_200,
-            },
-            "files": files,
-            "mounted": start.files.mounted().name(),
-            "at": start.at.as_micros() as u64,
-        });
         let mut engine = NodeEngine {
             child: None,
             stdin: None,
@@ -83,11 +59,11 @@ impl NodeEngine {
         engine.stdin = child.stdin.take();
         engine.child = Some(child);
         engine.lines = Some(rx);
-        let reply = engine.exchange(&config, start.at);
+        let reply = engine.exchange(&start.config(), start.at);
         (engine, reply)
     }
 
-    fn exchange(&mut self, msg: &Value, at: Duration) -> Reply {
+    fn exchange(&mut self, msg: &str, at: Duration) -> Reply {
         let (Some(stdin), Some(lines)) = (self.stdin.as_mut(), self.lines.as_ref()) else {
             return gone(at);
         };
@@ -98,7 +74,7 @@ impl NodeEngine {
             return self.stop(at);
         }
         match lines.recv_timeout(ANSWER_WITHIN) {
-            Ok(line) => match parse(&line) {
+            Ok(line) => match parse_reply(&line) {
                 Some(reply) => {
                     if reply.event.is_some() {
                         self.stop(at);
@@ -127,7 +103,11 @@ impl NodeEngine {
 
 impl Engine for NodeEngine {
     fn grant(&mut self, until: Duration, input: &[u8]) -> Reply {
-        let msg = json!({ "until": until.as_micros() as u64, "in": B64.encode(input) });
+        let msg = format!(
+            "{{\"until\":{},\"in\":\"{}\"}}",
+            until.as_micros(),
+            B64.encode(input)
+        );
         self.exchange(&msg, until)
     }
 }
@@ -144,47 +124,4 @@ fn gone(at: Duration) -> Reply {
         event: Some(Event::Gone),
         ..Reply::default()
     }
-}
-
-fn parse(line: &str) -> Option<Reply> {
-    let v: Value = serde_json::from_str(line).ok()?;
-    let us = |v: &Value| v.as_f64().map(|t| Duration::from_micros(t as u64));
-    let bytes = |v: &Value| v.as_str().and_then(|s| B64.decode(s).ok());
-    let out = v["out"]
-        .as_array()?
-        .iter()
-        .map(|o| Some((us(&o[0])?, bytes(&o[1])?)))
-        .collect::<Option<Vec<_>>>()?;
-    let files = match v.get("files") {
-        Some(list) => Some(
-            list.as_array()?
-                .iter()
-                .map(|f| {
-                    let path = f[0].as_str()?.to_string();
-                    Some((
-                        path,
-                        if f[1].is_null() {
-                            None
-                        } else {
-                            Some(bytes(&f[1])?)
-                        },
-                    ))
-                })
-                .collect::<Option<Vec<_>>>()?,
-        ),
-        None => None,
-    };
-    let event = match v.get("event").and_then(Value::as_str) {
-        Some("reset") => Some(Event::Reset),
-        Some("bootloader") => Some(Event::Bootloader),
-        Some(_) => Some(Event::Gone),
-        None => None,
-    };
-    Some(Reply {
-        t: us(&v["t"])?,
-        busy: v["busy"].as_bool()?,
-        out,
-        files,
-        event,
-    })
 }

@@ -1,6 +1,8 @@
 // The board around the official MicroPython WebAssembly port (npm
-// @micropython/micropython-webassembly-pyscript, pinned): what the simulated board runs once
-// its flash boots MicroPython. The Python is the real one; this shell plays the parts of a
+// @micropython/micropython-webassembly-pyscript, pinned; its `loadMicroPython` is handed in,
+// as Node and the page load it from different places): what the simulated board runs once
+// its flash boots MicroPython, under `esp-sim` (board_node.mjs) and in the page's demo
+// boards (board_worker.mjs). The Python is the real one; this shell plays the parts of a
 // board the port does not have, and this file is the one place that says what they are:
 //
 // - Identity: the banner, `sys.platform`, `sys.implementation`, `os.uname()` and a small
@@ -30,8 +32,6 @@
 //   calls `pause()`, which returns only when the simulator grants more time, possibly with
 //   input (Ctrl-C interrupts the program, as a board's UART interrupt does; other bytes wait
 //   in the receive buffer until the REPL reads them).
-import { loadMicroPython } from "@micropython/micropython-webassembly-pyscript";
-
 const CTRL_A = 0x01, CTRL_B = 0x02, CTRL_C = 0x03, CTRL_D = 0x04, CTRL_E = 0x05;
 /// pyexec.c's raw-paste window: half of the 256-byte stdin buffer.
 const RAW_PASTE_WINDOW = 128;
@@ -73,27 +73,9 @@ def _setup():
     m.implementation = Impl()
     m.version = '3.4.0; MicroPython ${board.version} on ${board.date}'
     sys.modules['sys'] = m
-    # The port's VfsPosix raises the C library's (WASI) errno numbers; a board raises
-    # MicroPython's own (those of its errno module): ENOENT is 2, not 44.
-    wasi = {2: 13, 8: 9, 20: 17, 28: 22, 29: 5, 31: 21, 37: 36, 43: 19, 44: 2, 48: 12, 51: 28, 54: 20, 55: 39, 63: 1, 69: 30}
-    def board_errno(f):
-        def call(*a):
-            try:
-                return f(*a)
-            except OSError as e:
-                n = e.args[0] if e.args else None
-                if n in wasi:
-                    raise OSError(wasi[n])
-                raise
-        return call
-    import builtins
-    builtins.open = board_errno(open)
     o = Sys()
     for k in dir(os):
-        v = getattr(os, k)
-        if k in ('listdir', 'ilistdir', 'stat', 'remove', 'rmdir', 'mkdir', 'chdir', 'getcwd', 'rename', 'unlink'):
-            v = board_errno(v)
-        setattr(o, k, v)
+        setattr(o, k, getattr(os, k))
     class Uname:
         sysname = ${JSON.stringify(board.platform)}
         nodename = ${JSON.stringify(board.platform)}
@@ -167,7 +149,7 @@ def _setup():
         def idle(self): pass
     Machine.Pin = Pin
     sys.modules['machine'] = Machine()
-    for name in ${JSON.stringify(board.without)}:
+    for name in ${JSON.stringify(board.without || [])}:
         sys.modules[name] = None
     class Board:
         @staticmethod
@@ -216,13 +198,51 @@ function corruptNotice(board) {
   return "The filesystem appears to be corrupted. If you had important data there, you\nmay want to make a flash snapshot to try to recover it. Otherwise, perform\nfactory reprogramming of MicroPython firmware (completely erase flash, followed\nby firmware programming).\n";
 }
 
+/// The C library's (WASI) errno numbers the port's VfsPosix would pass on, as MicroPython's own.
+const WASI_ERRNO = { 2: 13, 8: 9, 20: 17, 28: 22, 29: 5, 31: 21, 37: 36, 43: 19, 44: 2, 48: 12, 51: 28, 54: 20, 55: 39, 63: 1, 69: 30 };
+
+/// Makes the in-memory FS fail with MicroPython's errno numbers (ENOENT is 2, not 44): each
+/// outermost FS call (the one the port's system call made) rethrows its error renumbered.
+function boardErrnos(FS) {
+  let depth = 0;
+  for (const [name, f] of Object.entries(FS)) {
+    if (typeof f !== "function" || /^[A-Z]/.test(name)) continue;
+    FS[name] = function (...args) {
+      depth++;
+      try {
+        return f.apply(this, args);
+      } catch (e) {
+        if (depth === 1 && e?.name === "ErrnoError" && WASI_ERRNO[e.errno] !== undefined) {
+          throw new FS.ErrnoError(WASI_ERRNO[e.errno]);
+        }
+        throw e;
+      } finally {
+        depth--;
+      }
+    };
+  }
+}
+
+function sameBytes(a, b) {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 export class BoardShell {
   /// `board`: { banner, version, date, machine, platform, mpy, cpu_hz, unique_id: [bytes],
-  ///   fs_start, fs_blocks, without: [module names], baud };
+  ///   fs_start, fs_blocks, without?: [modules the firmware lacks], baud };
   /// `files`: [[path, Uint8Array | null (a directory)]]; `mounted`: "ok" | "blank" | "corrupt";
   /// `hooks`: { pause(shell): blocks until the simulator grants more time (`grant`);
-  ///   event(name, shell) for "reset" and "bootloader": never returns }.
-  constructor({ board, files, mounted, hooks, at }) {
+  ///   event(name, shell) for "reset" and "bootloader": never returns };
+  /// `load`: the port's `loadMicroPython`; `interrupted`: this interpreter replaces one that
+  /// could not be interrupted (the page's demo board): no boot files, a notice, the prompt.
+  /// `quiet`: the board booted long ago (nothing of its boot is sent).
+  constructor({ board, files, mounted, hooks, at, load, interrupted = false, quiet = false }) {
+    this.load = load;
+    this.silent = quiet;
+    this.replaces = interrupted;
+    this.sent = new Map(files.map(([p, d]) => [p, d]));
     this.board = board;
     this.mounted = mounted;
     this.hooks = hooks;
@@ -298,11 +318,13 @@ export class BoardShell {
   async boot() {
     await this.#fresh();
     await this.#startup();
+    this.silent = false;
   }
 
   async #fresh() {
-    this.mp = await loadMicroPython({ stdout: (b) => this.#stdout(b), linebuffer: false, heapsize: 256 * 1024 });
+    this.mp = await this.load({ stdout: (b) => this.#stdout(b), linebuffer: false, heapsize: 256 * 1024 });
     const FS = this.mp.FS;
+    boardErrnos(FS);
     FS.mkdir(ROOT);
     if (this.mounted !== "corrupt") {
       for (const [path, data] of this.files) {
@@ -350,6 +372,12 @@ export class BoardShell {
       this.mounted = "ok";
     }
     this.exit = false;
+    if (this.replaces) {
+      this.replaces = false;
+      this.#say("\r\nKeyboardInterrupt: the demo board started a fresh MicroPython to stop the program (a page cannot interrupt it); variables are gone, files are kept.\r\n");
+      this.#say(this.board.banner + ">>> ");
+      return;
+    }
     if (this.mounted === "corrupt") {
       this.#program(() => this.mp.runPython(`import _board\n_board.corrupt(${JSON.stringify(corruptNotice(this.board))})\ndel _board`));
     }
@@ -464,7 +492,7 @@ export class BoardShell {
   /// Sends `text` (latin1) on the console now: cooked, through the transmit buffer (a running
   /// program's clock moves on while the buffer is full; the caller pauses if that is due).
   #say(text) {
-    if (!text) return;
+    if (!text || this.silent) return;
     let cooked = "";
     for (const c of text) {
       if (c === "\n" && this.last !== "\r") cooked += "\r";
@@ -496,6 +524,19 @@ export class BoardShell {
     let n = 2;
     for (const [, data] of this.snapshot()) n += data === null ? 1 : Math.ceil(data.length / 4096) || 1;
     return n;
+  }
+
+  /// The board's files if they changed since the last call, else null.
+  changedFiles() {
+    const now = this.snapshot();
+    const same = now.length === this.sent.size && now.every(([p, d]) => {
+      const old = this.sent.get(p);
+      if (old === undefined || (d === null) !== (old === null)) return false;
+      return d === null || sameBytes(d, old);
+    });
+    if (same) return null;
+    this.sent = new Map(now);
+    return now;
   }
 
   /// The board's files now: [[path, Uint8Array | null]], directories before what they hold.

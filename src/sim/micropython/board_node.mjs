@@ -1,5 +1,5 @@
 // The simulated board's MicroPython as a child process of the simulator (`esp-sim`, the
-// native tests): the shell in `shell.mjs` around the official port, driven in lockstep over
+// native tests): the shell in `board_shell.mjs` around the official port, driven in lockstep over
 // stdin/stdout, one JSON object per line.
 //
 // In:  first {"board": {...}, "files": [[path, base64 | null]], "mounted": "ok"|"blank"|"corrupt",
@@ -9,7 +9,8 @@
 //      "out": [[µs, base64]], "files"?: [[path, base64 | null]] (when they changed),
 //      "event"?: "reset" | "bootloader" (then the process ends)}.
 import fs from "node:fs";
-import { BoardShell } from "./shell.mjs";
+import { loadMicroPython } from "@micropython/micropython-webassembly-pyscript";
+import { BoardShell } from "./board_shell.mjs";
 
 let buffered = Buffer.alloc(0);
 function readJson() {
@@ -47,7 +48,6 @@ function write(obj) {
 }
 
 const b64 = (data) => Buffer.from(data).toString("base64");
-let sent = new Map();
 
 function reply(shell, event) {
   const msg = {
@@ -55,15 +55,8 @@ function reply(shell, event) {
     busy: shell.busy,
     out: shell.takeOutput().map(([t, text]) => [t, Buffer.from(text, "latin1").toString("base64")]),
   };
-  const now = shell.snapshot();
-  const changed = now.length !== sent.size || now.some(([p, d]) => {
-    const old = sent.get(p);
-    return old === undefined || (d === null) !== (old === null) || (d !== null && !Buffer.from(d).equals(Buffer.from(old)));
-  });
-  if (changed) {
-    msg.files = now.map(([p, d]) => [p, d === null ? null : b64(d)]);
-    sent = new Map(now.map(([p, d]) => [p, d === null ? null : Buffer.from(d)]));
-  }
+  const files = shell.changedFiles();
+  if (files) msg.files = files.map(([p, d]) => [p, d === null ? null : b64(d)]);
   if (event) msg.event = event;
   write(msg);
 }
@@ -74,13 +67,14 @@ function grant(shell) {
 }
 
 const cfg = readJson();
-const files = cfg.files.map(([p, d]) => [p, d === null ? null : Buffer.from(d, "base64")]);
-sent = new Map(files.map(([p, d]) => [p, d]));
+const files = cfg.files.map(([p, d]) => [p, d === null ? null : new Uint8Array(Buffer.from(d, "base64"))]);
 const shell = new BoardShell({
+  load: loadMicroPython,
   board: cfg.board,
   files,
   mounted: cfg.mounted,
   at: cfg.at,
+  quiet: cfg.quiet,
   hooks: {
     pause: (sh) => {
       reply(sh);
