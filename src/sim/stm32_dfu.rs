@@ -8,7 +8,9 @@
 use std::time::Duration;
 
 use crate::boards::dfu::layout::{self, Layout};
-use crate::boards::dfu::request::{dfuse, Request, IN, OUT};
+use crate::boards::dfu::request::{
+    dfu_configuration, dfuse, Request, GET_CONFIGURATION_DESCRIPTOR, IN, OUT,
+};
 use crate::usb_device::{Setup, UsbDevice, UsbError};
 
 pub const FLASH_START: u32 = 0x0800_0000;
@@ -72,6 +74,11 @@ impl Stm32Dfu {
             worn: Vec::new(),
             erases: 0,
         }
+    }
+
+    /// Time passes to `now` (a host on another clock, such as the page's demo pyboard).
+    pub fn set_now(&mut self, now: Duration) {
+        self.now = self.now.max(now);
     }
 
     /// The interface string the device reports (its memory layout).
@@ -226,6 +233,13 @@ impl UsbDevice for Stm32Dfu {
             return Err(UsbError::Disconnected);
         }
         self.now += TRANSFER + Duration::from_micros(len as u64);
+        let (kind, request, value) = GET_CONFIGURATION_DESCRIPTOR;
+        if (setup.request_type, setup.request, setup.value) == (kind, request, value) {
+            // A standard request: answered in any DFU state, as the USB core does.
+            let mut d = dfu_configuration(TRANSFER_SIZE, 4);
+            d.truncate(len as usize);
+            return Ok(d);
+        }
         if setup.request_type != IN {
             return Err(self.stall());
         }

@@ -2,14 +2,14 @@
 // sees a real one: while MicroPython runs, a Web Serial port (USB 2E8A:0005, a new port object
 // after each reboot, as in Chromium); in BOOTSEL mode, a drive shaped like the File System
 // Access API's directory handle, whose written sectors reach the simulated boot ROM.
-import { loadModule } from './modules.js';
+import { loadDemo } from './modules.js';
 import { DemoPort } from './demo_port.js';
 
 let pico = null;
 let port = null;
 
 export async function openDemoPico() {
-  const m = await loadModule('demo', 'webflash-demo');
+  const m = await loadDemo();
   pico = new m.DemoPico('v1.24.1');
   port = null;
   return demoPicoPort();

@@ -2,10 +2,10 @@
 // (`webflash-demo`), fetched the first time someone presses "Demo board"; this object has the
 // shape of a `SerialPort`, so the page talks to it through the same code as a USB board.
 
-import { loadModule } from './modules.js';
+import { loadDemo } from './modules.js';
 
 export async function openDemoPort(chip) {
-  const m = await loadModule('demo', 'webflash-demo');
+  const m = await loadDemo();
   return new DemoPort(new m.DemoBoard(chip));
 }
 

@@ -9,6 +9,7 @@ pub mod modules;
 mod serial;
 pub mod term;
 pub mod time;
+pub mod webusb;
 
 pub use demo::demo_port;
 pub use download::download;

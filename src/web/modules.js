@@ -14,3 +14,10 @@ export function loadModule(folder, name) {
   }
   return loaded.get(name);
 }
+
+/// The demo module, with what its boards' MicroPython needs in the page (board_client.js, which
+/// starts the official port in a worker when a demo board boots MicroPython).
+export async function loadDemo() {
+  await import(new URL('board_client.js', document.baseURI).href);
+  return loadModule('demo', 'webflash-demo');
+}

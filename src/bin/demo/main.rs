@@ -65,6 +65,8 @@ mod board {
 }
 
 #[cfg(target_arch = "wasm32")]
+mod dfu;
+#[cfg(target_arch = "wasm32")]
 mod pico;
 
 fn main() {

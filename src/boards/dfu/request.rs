@@ -106,6 +106,43 @@ impl Status {
     }
 }
 
+/// GET_DESCRIPTOR(CONFIGURATION), a standard request to the device (USB 2.0 §9.4.3).
+pub const GET_CONFIGURATION_DESCRIPTOR: (u8, u8, u16) = (0x80, 6, 0x0200);
+/// The DFU functional descriptor's type (DFU 1.1 §4.1.3).
+pub const DFU_FUNCTIONAL: u8 = 0x21;
+
+/// The device's `wTransferSize`: from the DFU functional descriptor inside a configuration
+/// descriptor (bLength, type 0x21, bmAttributes, wDetachTimeOut, wTransferSize, bcdDFUVersion).
+pub fn transfer_size(config: &[u8]) -> Option<u16> {
+    let mut i = 0;
+    while i + 2 <= config.len() {
+        let len = config[i] as usize;
+        if len < 2 {
+            return None;
+        }
+        if config[i + 1] == DFU_FUNCTIONAL && len >= 7 {
+            let d = config.get(i..i + 7)?;
+            return Some(u16::from_le_bytes([d[5], d[6]])).filter(|&n| n > 0);
+        }
+        i += len;
+    }
+    None
+}
+
+/// A configuration descriptor with one DFU interface (class 0xFE, subclass 1, protocol 2:
+/// DFU mode) whose alternate 0 is string `interface_string`, and its functional descriptor.
+pub fn dfu_configuration(transfer_size: u16, interface_string: u8) -> Vec<u8> {
+    let t = transfer_size.to_le_bytes();
+    let mut d = vec![9, 2, 0, 0, 1, 1, 0, 0x80, 50];
+    d.extend_from_slice(&[9, 4, 0, 0, 0, 0xFE, 0x01, 0x02, interface_string]);
+    // bmAttributes: will detach, manifestation tolerant, can upload, can download.
+    d.extend_from_slice(&[9, DFU_FUNCTIONAL, 0x0B, 0xFF, 0x00, t[0], t[1], 0x1A, 0x01]);
+    let total = (d.len() as u16).to_le_bytes();
+    d[2] = total[0];
+    d[3] = total[1];
+    d
+}
+
 /// DfuSe commands: DNLOAD payloads with wBlockNum 0.
 pub mod dfuse {
     pub const SET_ADDRESS: u8 = 0x21;
@@ -144,6 +181,18 @@ mod tests {
         assert_eq!(s.to_bytes(4), [0, 0x10, 0x27, 0, 4, 0]);
         assert!(Status::parse(&[0, 0, 0]).is_none());
         assert_eq!(State::from_byte(10), State::Error);
+    }
+
+    #[test]
+    fn the_transfer_size_comes_from_the_functional_descriptor() {
+        let config = dfu_configuration(2048, 4);
+        assert_eq!(config.len(), 27);
+        assert_eq!(u16::from_le_bytes([config[2], config[3]]), 27);
+        assert_eq!(transfer_size(&config), Some(2048));
+        // Without one (or cut short, or a zero-length descriptor): unknown.
+        assert_eq!(transfer_size(&config[..18]), None);
+        assert_eq!(transfer_size(&config[..22]), None);
+        assert_eq!(transfer_size(&[0, 2, 9]), None);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 // The page's side of a demo board's MicroPython (`board_worker.mjs`, served next to the page).
-// `WorkerEngine` (worker.rs) hands it input and collects what the board printed.
+// `WorkerEngine` (worker.rs) hands it input and collects what the board printed. The demo's
+// loaders import this file when a demo board starts (it is not part of the page before that).
 //
 // A worker cannot be interrupted while its program runs. When Ctrl-C gets no answer within
 // INTERRUPT_MS, this client replaces the worker by a fresh MicroPython with the board's files
@@ -88,3 +89,6 @@ function bytesBase64(bytes) {
 }
 
 const latin1Base64 = (text) => btoa(text);
+
+// For the demo module's engine (src/sim/micropython/worker.rs), which finds the class here.
+globalThis.WebflashWorkerBoard = WorkerBoard;

@@ -1,26 +1,41 @@
 //! The demo boards' MicroPython in the page: a module worker running the same shell as
 //! `esp-sim` (`board_worker.mjs`), reached through `board_client.js`. The worker keeps the
 //! wall clock, so a grant only collects what the board printed since the last one.
+//!
+//! `board_client.js` is served next to the page, not bundled as a snippet of this crate (the
+//! page would preload it before the first flash): the demo's loaders import it, and it puts
+//! its `WorkerBoard` class on `globalThis.WebflashWorkerBoard`.
 
 use std::time::Duration;
 
+use js_sys::{Array, Function, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 
 use super::{parse_reply, Engine, Event, Reply, Start};
 
-#[wasm_bindgen(module = "/src/sim/micropython/board_client.js")]
+#[wasm_bindgen]
 extern "C" {
     type WorkerBoard;
-    #[wasm_bindgen(constructor)]
-    fn new(config: &str) -> WorkerBoard;
     #[wasm_bindgen(method)]
-    fn grant(this: &WorkerBoard, now_us: f64, input: &[u8]) -> String;
+    fn grant(this: &WorkerBoard, now_us: f64, input: &Uint8Array) -> String;
     #[wasm_bindgen(method)]
     fn stop(this: &WorkerBoard);
 }
 
+impl WorkerBoard {
+    fn new(config: &str) -> Option<WorkerBoard> {
+        let class: Function = Reflect::get(&js_sys::global(), &"WebflashWorkerBoard".into())
+            .ok()?
+            .dyn_into()
+            .ok()?;
+        let args = Array::of1(&config.into());
+        Reflect::construct(&class, &args).ok().map(JsCast::unchecked_into)
+    }
+}
+
 pub struct WorkerEngine {
-    board: WorkerBoard,
+    /// `None`: `board_client.js` was not loaded; the board stays silent.
+    board: Option<WorkerBoard>,
 }
 
 impl WorkerEngine {
@@ -33,17 +48,21 @@ impl WorkerEngine {
 
 impl Engine for WorkerEngine {
     fn grant(&mut self, until: Duration, input: &[u8]) -> Reply {
-        let text = self.board.grant(until.as_micros() as f64, input);
-        parse_reply(&text).unwrap_or(Reply {
+        let gone = Reply {
             t: until,
             event: Some(Event::Gone),
             ..Reply::default()
-        })
+        };
+        let Some(board) = &self.board else { return gone };
+        let text = board.grant(until.as_micros() as f64, &Uint8Array::from(input));
+        parse_reply(&text).unwrap_or(gone)
     }
 }
 
 impl Drop for WorkerEngine {
     fn drop(&mut self) {
-        self.board.stop();
+        if let Some(board) = &self.board {
+            board.stop();
+        }
     }
 }
