@@ -136,15 +136,15 @@ pub fn FirmwarePanel(firmware: RwSignal<Option<Firmware>>) -> impl IntoView {
     view! {
         <section class="card firmware" aria-labelledby="firmware-title">
             <h2 id="firmware-title">"2. Choose the firmware"</h2>
-            <p class="hint">"A MicroPython .bin for your ESP chip or .uf2 for your Pico (from micropython.org/download), a link to one, or your workshop's manifest link."</p>
+            <p class="hint">"A MicroPython .bin for your ESP chip, .uf2 for your Pico or .dfu for your pyboard (from micropython.org/download), a link to one, or your workshop's manifest link."</p>
             <div class=move || if dragging.get() { "drop dragging" } else { "drop" }
                 on:dragover=move |ev: leptos::ev::DragEvent| { ev.prevent_default(); dragging.set(true); }
                 on:dragleave=move |_| dragging.set(false)
                 on:drop=on_drop>
                 <label class="file">"Firmware file "
-                    <input type="file" accept=".bin,application/octet-stream" aria-label="Firmware file" on:change=on_file/>
+                    <input type="file" accept=".bin,.uf2,.dfu,application/octet-stream" aria-label="Firmware file" on:change=on_file/>
                 </label>
-                <span class="hint">" or drop a .bin or .uf2 file here"</span>
+                <span class="hint">" or drop a .bin, .uf2 or .dfu file here"</span>
             </div>
             <div class="row">
                 <input class="url" type="url" placeholder="https://…/firmware.bin or manifest.json" aria-label="Firmware URL"

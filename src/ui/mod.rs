@@ -43,7 +43,7 @@ fn App() -> impl IntoView {
     view! {
         <header class="top">
             <h1>"webflash"</h1>
-            <p class="tagline">"Put MicroPython on an ESP32, ESP8266 or Raspberry Pi Pico, straight from the browser. Nothing to install."</p>
+            <p class="tagline">"Put MicroPython on an ESP32, ESP8266, Raspberry Pi Pico or pyboard, straight from the browser. Nothing to install."</p>
         </header>
         <main>
             <intro::Steps/>
@@ -61,7 +61,7 @@ fn App() -> impl IntoView {
             <micropython::MicroPythonCard check/>
         </main>
         <footer>
-            <p>"webflash speaks Espressif's serial bootloader protocol over Web Serial and writes UF2 files to a Pico's drive. Your files never leave this computer."</p>
+            <p>"webflash speaks Espressif's serial bootloader protocol over Web Serial, writes UF2 files to a Pico's drive and .dfu files to a pyboard over WebUSB. Your files never leave this computer."</p>
         </footer>
     }
 }

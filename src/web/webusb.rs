@@ -102,7 +102,10 @@ fn transfer_status(result: &JsValue) -> Result<(), UsbError> {
     match get(result, "status").as_string().as_deref() {
         Some("ok") => Ok(()),
         Some("stall") => Err(UsbError::Stall),
-        other => Err(UsbError::Other(format!("transfer {}", other.unwrap_or("failed")))),
+        other => Err(UsbError::Other(format!(
+            "transfer {}",
+            other.unwrap_or("failed")
+        ))),
     }
 }
 
@@ -152,7 +155,9 @@ impl WebUsbDevice {
         let device = call(&usb, "requestDevice", &[options.into()])
             .await
             .map_err(|e| classify("choose", &e))?;
-        call(&device, "open", &[]).await.map_err(|e| classify("open", &e))?;
+        call(&device, "open", &[])
+            .await
+            .map_err(|e| classify("open", &e))?;
         match Self::claim(&device).await {
             Ok(dev) => Ok(dev),
             Err(e) => {
@@ -186,9 +191,13 @@ impl WebUsbDevice {
             .await
             .map_err(|e| classify("claim", &e))?;
         if alternates > 1 {
-            call(device, "selectAlternateInterface", &[interface.into(), 0.into()])
-                .await
-                .map_err(|e| classify("claim", &e))?;
+            call(
+                device,
+                "selectAlternateInterface",
+                &[interface.into(), 0.into()],
+            )
+            .await
+            .map_err(|e| classify("claim", &e))?;
         }
         let mut dev = WebUsbDevice {
             device: device.clone(),

@@ -97,11 +97,12 @@ export async function startServer(devices = {}, files = {}) {
     });
   });
   const wss = new WebSocketServer({ noServer: true });
-  // /device/<name>: a serial port; /bus/<name>: its USB presence; /drive/<name>: a USB drive.
+  // /device/<name>: a serial port; /bus/<name>: its USB presence; /drive/<name>: a USB drive;
+  // /usb/<name>: a WebUSB device (fake-usb.js).
   server.on("upgrade", (req, socket, head) => {
-    const [, kind, name] = new URL(req.url, "http://x").pathname.match(/^\/(device|bus|drive)\/(.+)$/) || [];
+    const [, kind, name] = new URL(req.url, "http://x").pathname.match(/^\/(device|bus|drive|usb)\/(.+)$/) || [];
     const device = devices[name];
-    const attach = { device: "attach", bus: "attachBus", drive: "attachDrive" }[kind];
+    const attach = { device: "attach", bus: "attachBus", drive: "attachDrive", usb: "attachUsb" }[kind];
     if (!device || typeof device[attach] !== "function") { socket.destroy(); return; }
     wss.handleUpgrade(req, socket, head, (ws) => device[attach](ws));
   });
@@ -112,6 +113,7 @@ export async function startServer(devices = {}, files = {}) {
     wsUrl: (name) => `ws://127.0.0.1:${port}/device/${name}`,
     busUrl: (name) => `ws://127.0.0.1:${port}/bus/${name}`,
     driveUrl: (name) => `ws://127.0.0.1:${port}/drive/${name}`,
+    usbUrl: (name) => `ws://127.0.0.1:${port}/usb/${name}`,
     close: () => new Promise((resolve) => { wss.close(); server.closeAllConnections?.(); server.close(resolve); }),
   };
 }
@@ -133,8 +135,8 @@ export async function launchBrowser() {
 
 /// Opens the app with a fake serial configuration (or `null` for a browser without Web Serial),
 /// and optionally a fake File System Access drive (`drive`: see fake-fs.js; `noDrivePicker`:
-/// a browser without `showDirectoryPicker`).
-export async function openApp(context, url, serialConfig, { drive = null, noDrivePicker = false } = {}) {
+/// a browser without `showDirectoryPicker`) and fake WebUSB devices (`usb`: see fake-usb.js).
+export async function openApp(context, url, serialConfig, { drive = null, noDrivePicker = false, usb = null } = {}) {
   const page = await context.newPage();
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
@@ -145,6 +147,10 @@ export async function openApp(context, url, serialConfig, { drive = null, noDriv
   if (drive) {
     await page.addInitScript((cfg) => { globalThis.__fakeDriveConfig = cfg; }, drive);
     await page.addInitScript({ path: path.join(here, "fake-fs.js") });
+  }
+  if (usb) {
+    await page.addInitScript((cfg) => { globalThis.__fakeUsbConfig = cfg; }, usb);
+    await page.addInitScript({ path: path.join(here, "fake-usb.js") });
   }
   if (noDrivePicker) {
     await page.addInitScript(() => { Object.defineProperty(window, "showDirectoryPicker", { value: undefined, configurable: true }); });

@@ -54,8 +54,14 @@ impl DemoDfu {
         index: u16,
         data: &[u8],
     ) -> Result<(), JsError> {
-        self.dfu.set_now(Duration::from_micros((now_ms * 1000.0) as u64));
-        let setup = Setup { request_type, request, value, index };
+        self.dfu
+            .set_now(Duration::from_micros((now_ms * 1000.0) as u64));
+        let setup = Setup {
+            request_type,
+            request,
+            value,
+            index,
+        };
         block_on(self.dfu.control_out(setup, data)).map_err(outcome)
     }
 
@@ -69,8 +75,14 @@ impl DemoDfu {
         index: u16,
         length: u16,
     ) -> Result<Vec<u8>, JsError> {
-        self.dfu.set_now(Duration::from_micros((now_ms * 1000.0) as u64));
-        let setup = Setup { request_type, request, value, index };
+        self.dfu
+            .set_now(Duration::from_micros((now_ms * 1000.0) as u64));
+        let setup = Setup {
+            request_type,
+            request,
+            value,
+            index,
+        };
         block_on(self.dfu.control_in(setup, length)).map_err(outcome)
     }
 
@@ -95,7 +107,9 @@ impl DemoDfu {
         let needle = b"MicroPython v";
         let flash = &self.dfu.flash;
         let at = flash.windows(needle.len()).position(|w| w == needle)?;
-        let end = flash[at..].iter().position(|&b| b == 0 || b == b'\r' || b == b'\n')?;
+        let end = flash[at..]
+            .iter()
+            .position(|&b| b == 0 || b == b'\r' || b == b'\n')?;
         String::from_utf8(flash[at..at + end].to_vec()).ok()
     }
 }

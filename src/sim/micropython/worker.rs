@@ -29,7 +29,9 @@ impl WorkerBoard {
             .dyn_into()
             .ok()?;
         let args = Array::of1(&config.into());
-        Reflect::construct(&class, &args).ok().map(JsCast::unchecked_into)
+        Reflect::construct(&class, &args)
+            .ok()
+            .map(JsCast::unchecked_into)
     }
 }
 
@@ -53,7 +55,9 @@ impl Engine for WorkerEngine {
             event: Some(Event::Gone),
             ..Reply::default()
         };
-        let Some(board) = &self.board else { return gone };
+        let Some(board) = &self.board else {
+            return gone;
+        };
         let text = board.grant(until.as_micros() as f64, &Uint8Array::from(input));
         parse_reply(&text).unwrap_or(gone)
     }

@@ -4,6 +4,7 @@
 //! once a board is connected: flashing does not need it. The page lends the board through
 //! [`Host`]; `ui::micropython` is the page's side.
 
+mod dfu;
 mod first_script;
 mod host;
 mod uf2;
@@ -74,14 +75,29 @@ pub fn mount(parent: web_sys::HtmlElement, host: Host) {
     leptos::mount::mount_to(parent, move || view! { <ReplPanel port check/> }).forget();
 }
 
-/// Shows the Pico's install step (see [`uf2`]) in `parent`, after [`mount`].
+/// Shows the install step (the Pico's, see [`uf2`], or the pyboard's, see [`dfu`]) in
+/// `parent`, after [`mount`].
 pub fn mount_uf2(parent: web_sys::HtmlElement) {
     let Some((port, _)) = SIGNALS.with(|s| s.get()) else {
         return;
     };
     let firmware = RwSignal::new(None);
     FIRMWARE.with(|f| f.set(Some(firmware)));
-    leptos::mount::mount_to(parent, move || view! { <uf2::Uf2Panel firmware port/> }).forget();
+    // The pyboard's step for a .dfu or an STM32 board, else the Pico's.
+    let dfu = Memo::new(move |_| {
+        let mcu = board_mcu().map(|m| m.get()).unwrap_or_default();
+        crate::ui::uf2::dfu_applies(firmware.get().as_ref(), &mcu)
+    });
+    leptos::mount::mount_to(parent, move || {
+        view! {
+            {move || if dfu.get() {
+                view! { <dfu::DfuPanel firmware port/> }.into_any()
+            } else {
+                view! { <uf2::Uf2Panel firmware port/> }.into_any()
+            }}
+        }
+    })
+    .forget();
 }
 
 /// The firmware the page's step 2 holds, for the Pico's install step.

@@ -1,0 +1,277 @@
+//! Step 3 for a pyboard (STM32): install MicroPython from a `.dfu` file over WebUSB. It lives in
+//! the card's module, in the same place as the Pico's install step (`ui::uf2` decides when).
+//!
+//! The file is read whole and checked against the board's flash first ([`crate::boards::dfu`];
+//! a running pyboard's layout is the F405's, so a file for another board is refused before the
+//! board leaves MicroPython); the board goes into its DFU bootloader (asked through MicroPython's
+//! `machine.bootloader()`, or by the DFU jumper); the user picks it ("Choose the board in DFU
+//! mode"); the DFU client ([`crate::dfu`]) erases only the sectors the file covers, writes,
+//! reads every part back and compares SHA-256, and leaves DFU; the install is called done only
+//! when the board is back on its serial port and MicroPython answers `print('hello')`.
+
+use std::time::Duration;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use sha2::{Digest, Sha256};
+
+use super::{console_on, with_host, with_port, HostPort, Page, PortState};
+use crate::boards::dfu::file::{self as dfu_file, DfuFile};
+use crate::boards::dfu::layout::{self, Layout};
+use crate::boards::identify::Family;
+use crate::dfu::{Dfu, DfuError};
+use crate::port::{Port, PortError};
+use crate::ui::firmware::Firmware;
+use crate::ui::uf2::is_dfu;
+use crate::usb_device::UsbError;
+use crate::web::webusb::{self, WebUsbDevice};
+
+/// ST's DFU bootloader (the STM32 system ROM, and mboot as MicroPython builds it).
+const STM32_DFU: (u16, u16) = (0x0483, 0xDF11);
+/// Where the firmware starts once DFU is left.
+const FLASH_START: u32 = 0x0800_0000;
+
+/// Where the install stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Stage {
+    Idle,
+    /// MicroPython was asked for its bootloader.
+    EnteringDfu,
+    /// The DFU device should be there: the user picks it.
+    NeedsDevice,
+    Installing {
+        what: &'static str,
+        percent: u32,
+    },
+    /// Left DFU: the board restarts and comes back on its serial port.
+    Restarting,
+}
+
+/// `MicroPython v1.25.0 on 2025-04-15; PYBv1.1 with STM32F405RG` in the file, if there.
+fn banner(data: &[u8]) -> Option<String> {
+    let needle = b"MicroPython v";
+    let at = data.windows(needle.len()).position(|w| w == needle)?;
+    let rest = &data[at..data.len().min(at + 120)];
+    let end = rest
+        .iter()
+        .position(|&b| b == 0 || b == b'\r' || b == b'\n')
+        .unwrap_or(rest.len());
+    std::str::from_utf8(&rest[..end]).ok().map(str::to_string)
+}
+
+/// One line about a `.dfu` file: name, size, SHA-256, what it holds.
+fn describe(name: &str, data: &[u8], file: &DfuFile) -> String {
+    let sha = crate::firmware::manifest::hex(&Sha256::digest(data)[..8]);
+    let parts: Vec<String> = file
+        .elements()
+        .map(|(_, e)| format!("{} KB at 0x{:08X}", e.data.len().div_ceil(1024), e.address))
+        .collect();
+    let version = banner(data).unwrap_or_else(|| "no MicroPython banner found".into());
+    format!(
+        "{name}: {} KB, SHA-256 {sha}…, {}; {version}",
+        data.len() / 1024,
+        parts.join(", ")
+    )
+}
+
+/// The file, read and checked against `layout` (when known): the reason if it does not fit.
+fn check(data: &[u8], layout: Option<&Layout>) -> Result<DfuFile, String> {
+    let file = dfu_file::parse(data).map_err(|e| e.to_string())?;
+    if let Some(layout) = layout {
+        layout.sectors_to_erase(&file).map_err(|e| e.to_string())?;
+    }
+    Ok(file)
+}
+
+/// Asks MicroPython for its bootloader: the serial port goes, the DFU device comes.
+async fn enter_dfu() {
+    let state = Page;
+    console_on(false);
+    state.say("Asking MicroPython to start the board's DFU bootloader…");
+    with_host(|h| h.expect_new_device());
+    let _ = with_port(true, async |port: &mut HostPort| {
+        port.write(b"\r\x03\x03").await?;
+        port.sleep(Duration::from_millis(100)).await;
+        port.write(b"import machine; machine.bootloader()\r")
+            .await?;
+        let mut sink = Vec::new();
+        for _ in 0..30 {
+            let deadline = port.now() + Duration::from_millis(100);
+            if let Err(PortError::Disconnected | PortError::Closed) =
+                port.read(&mut sink, deadline).await
+            {
+                break;
+            }
+        }
+        Ok::<_, PortError>(())
+    })
+    .await;
+    with_host(|h| h.board_gone());
+    state.say("The board is in DFU mode. Press \"Choose the board in DFU mode\" and pick STM32 BOOTLOADER.");
+}
+
+/// What to tell the student when the install stopped on `e`.
+fn failure(e: &DfuError) -> String {
+    match e {
+        DfuError::Usb(UsbError::Disconnected) => "The board disconnected during the install, so MicroPython is NOT verified on it. Plug it back in, put it in DFU mode again (DFU jumper or BOOT0 to 3.3V, then RESET), and press \"Choose the board in DFU mode\" to start over.".into(),
+        e => format!("{e} Nothing is verified on the board yet: press \"Choose the board in DFU mode\" to try again."),
+    }
+}
+
+/// Picks the DFU device, installs, verifies, leaves DFU and follows the board back.
+async fn install(
+    data: Vec<u8>,
+    name: String,
+    stage: RwSignal<Stage>,
+    problems: RwSignal<Vec<String>>,
+) {
+    let state = Page;
+    let dev = match WebUsbDevice::choose(&[STM32_DFU]).await {
+        Ok(dev) => dev,
+        Err(e) => return state.warn(e.to_string()),
+    };
+    let Some(layout) = layout::parse(&dev.layout) else {
+        dev.close().await;
+        return state.warn(format!("The board's DFU bootloader did not describe its flash (it says \"{}\"). Choose the STM32 BOOTLOADER device.", dev.layout));
+    };
+    let file = match check(&data, Some(&layout)) {
+        Ok(file) => file,
+        Err(reason) => {
+            dev.close().await;
+            state.warn("Nothing was written. See the reason below.");
+            return problems.set(vec![reason]);
+        }
+    };
+    problems.set(Vec::new());
+    state.say(format!("Installing {}…", describe(&name, &data, &file)));
+    let (interface, transfer) = (dev.interface, dev.transfer_size);
+    let mut dfu = Dfu::new(dev, interface, transfer);
+    let installed = dfu
+        .install(&file, &layout, false, |what, done, total| {
+            let what = match what {
+                "erase" => "Erasing",
+                "write" => "Writing",
+                _ => "Reading back",
+            };
+            let percent = (done * 100 / total.max(1)) as u32;
+            stage.set(Stage::Installing { what, percent });
+        })
+        .await;
+    let installed = match installed {
+        Ok(i) => i,
+        Err(e) => {
+            dfu.into_device().close().await;
+            stage.set(Stage::NeedsDevice);
+            return state.warn(failure(&e));
+        }
+    };
+    if let Err(e) = dfu.leave(FLASH_START).await {
+        stage.set(Stage::NeedsDevice);
+        return state.warn(failure(&e));
+    }
+    stage.set(Stage::Restarting);
+    state.say(format!(
+        "Written and read back: {} KB in {} erased sectors match the file (SHA-256). The board restarts into MicroPython; waiting for its serial port…",
+        installed.bytes_written.div_ceil(1024),
+        installed.sectors_erased
+    ));
+    let Some(host) = with_host(|h| h.clone()) else {
+        return;
+    };
+    let back = host.follow_micropython().await;
+    stage.set(Stage::Idle);
+    if back {
+        super::check_running_from_page().await;
+    }
+    // Otherwise the page asks for "Pick your board's new port" and checks the board after it.
+}
+
+/// Step 3 for a pyboard; `firmware` is the page's choice, `port` whether a board is open.
+#[component]
+pub fn DfuPanel(firmware: RwSignal<Option<Firmware>>, port: PortState) -> impl IntoView {
+    let state = Page;
+    let stage = RwSignal::new(Stage::Idle);
+    let problems = RwSignal::new(Vec::<String>::new());
+    let chosen = move || match firmware.get() {
+        Some(Firmware::Single { label, data }) if is_dfu(&data) => Some((label, data)),
+        _ => None,
+    };
+    let summary = move || {
+        match chosen() {
+        Some((label, data)) => match dfu_file::parse(&data) {
+            Ok(file) => describe(&label, &data, &file),
+            Err(e) => format!("{label}: {e}"),
+        },
+        None => "Choose the .dfu file for your board in step 2 (from micropython.org/download, e.g. PYBV11-….dfu).".into(),
+    }
+    };
+    let running = move || {
+        port.open.get_untracked()
+            && super::board_mcu()
+                .is_some_and(|m| Family::from_mcu(&m.get_untracked()) == Family::Stm32)
+    };
+    let on_install = move |_| {
+        let Some((_, data)) = chosen() else { return };
+        problems.set(Vec::new());
+        // A pyboard running MicroPython is an F405: a file for another board is refused now,
+        // before it leaves MicroPython.
+        let known = running()
+            .then(|| layout::parse(layout::STM32F405))
+            .flatten();
+        if let Err(reason) = check(&data, known.as_ref()) {
+            state.warn(
+                "Nothing was written: the .dfu file does not fit this board. See the reason below.",
+            );
+            return problems.set(vec![reason]);
+        }
+        if running() {
+            stage.set(Stage::EnteringDfu);
+            spawn_local(async move {
+                enter_dfu().await;
+                stage.set(Stage::NeedsDevice);
+            });
+        } else {
+            stage.set(Stage::NeedsDevice);
+            state.say("Put the board in DFU mode: connect its BOOT0 pin to 3.3V (the pyboard's DFU jumper: P1 to 3V3), press RESET, then press \"Choose the board in DFU mode\".");
+        }
+    };
+    let on_choose = move |_| {
+        if let Some((label, data)) = chosen() {
+            spawn_local(install(data.to_vec(), label, stage, problems));
+        }
+    };
+    let busy = move || {
+        matches!(
+            stage.get(),
+            Stage::EnteringDfu | Stage::Installing { .. } | Stage::Restarting
+        )
+    };
+    view! {
+        <section class="card flash" aria-labelledby="dfu-title">
+            <h2 id="dfu-title">"3. Install on the pyboard"</h2>
+            <p class="hint" data-field="dfu">{summary}</p>
+            <Show when=webusb::supported fallback=|| view! {
+                <p class="hint">"This browser has no WebUSB, which installing over DFU needs. Use Chrome or Edge on a computer or a Chromebook."</p>
+            }>
+                <div class="row">
+                    <button class="primary" disabled=move || chosen().is_none() || stage.get() != Stage::Idle
+                        on:click=on_install>"Install"</button>
+                    <Show when=move || stage.get() == Stage::NeedsDevice>
+                        <button class="primary" disabled=busy on:click=on_choose>"Choose the board in DFU mode"</button>
+                    </Show>
+                </div>
+            </Show>
+            {move || match stage.get() {
+                Stage::Installing { what, percent } => view! {
+                    <p class="hint">{what}</p>
+                    <div class="progress" role="progressbar" aria-label="Install progress" aria-valuemin="0" aria-valuemax="100"
+                        aria-valuenow=percent.to_string()>
+                        <div class="bar" style=format!("width: {percent}%")></div>
+                    </div>
+                }.into_any(),
+                _ => ().into_any(),
+            }}
+            <crate::ui::refusals::Refusals problems/>
+        </section>
+    }
+}
