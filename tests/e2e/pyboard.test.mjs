@@ -156,3 +156,27 @@ test("WebUSB refusals say what to do: nothing chosen, no permission, claimed by 
     await page.close();
   }
 });
+
+test("expert: a plain .bin written at the address the user typed, read back, hello", async () => {
+  const board = await Pyboard.create({ flash: flashWith(pyboardFirmware(PYB_124)) });
+  const page = await pyboardPage("expert", board);
+  await page.getByRole("button", { name: "Connect" }).click();
+  await verdict(page, "v1.24.1");
+  const [, second] = pyboardFirmware(PYB_125, { seed: 11 });
+  await chooseDfu(page, second.data, "firmware1.bin");
+  await page.locator('[data-field="dfu"]').filter({ hasText: "a plain .bin" }).waitFor();
+  const install = page.getByRole("button", { name: "Install" });
+  assert.equal(await install.isDisabled(), true, "no address, no install");
+  await page.getByText("Expert: write a plain .bin").click();
+  await page.getByLabel("Start address (expert)").fill("0x08020000");
+  await install.click();
+  const choose = page.getByRole("button", { name: "Choose the board in DFU mode" });
+  await choose.waitFor({ timeout: 20000 });
+  await page.waitForFunction(() => (globalThis.__usbLog || []).includes("+STM32  BOOTLOADER"));
+  await choose.click();
+  assert.match(await verdict(page, "v1.25.0"), /MicroPython v1\.25\.0 on PYBv1\.1 works/);
+  // Only the two sectors under the .bin were erased; the first sector kept the old start.
+  assert.ok(board.events.includes("left, 2 sectors erased"), board.events.join(", "));
+  assert.ok(board.flash.subarray(0x20000, 0x20000 + second.data.length).equals(second.data));
+  await page.close();
+});

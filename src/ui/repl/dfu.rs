@@ -16,7 +16,7 @@ use leptos::task::spawn_local;
 use sha2::{Digest, Sha256};
 
 use super::{console_on, with_host, with_port, HostPort, Page, PortState};
-use crate::boards::dfu::file::{self as dfu_file, DfuFile};
+use crate::boards::dfu::file::{self as dfu_file, DfuFile, Element, Target};
 use crate::boards::dfu::layout::{self, Layout};
 use crate::boards::identify::Family;
 use crate::dfu::{Dfu, DfuError};
@@ -74,13 +74,46 @@ fn describe(name: &str, data: &[u8], file: &DfuFile) -> String {
     )
 }
 
-/// The file, read and checked against `layout` (when known): the reason if it does not fit.
-fn check(data: &[u8], layout: Option<&Layout>) -> Result<DfuFile, String> {
-    let file = dfu_file::parse(data).map_err(|e| e.to_string())?;
-    if let Some(layout) = layout {
-        layout.sectors_to_erase(&file).map_err(|e| e.to_string())?;
+/// What to install: a `.dfu` read whole, or (expert) a plain `.bin` at an address the user
+/// typed; the reason when it is neither.
+fn file_for(data: &[u8], address: Option<u32>) -> Result<DfuFile, String> {
+    if is_dfu(data) {
+        return dfu_file::parse(data).map_err(|e| e.to_string());
     }
-    Ok(file)
+    let address = address.ok_or("This is not a .dfu file. Choose the .dfu for your board (from micropython.org/download), or, if you know where a plain .bin goes, type its start address under \"Expert\".")?;
+    Ok(DfuFile {
+        targets: vec![Target {
+            alt: 0,
+            name: None,
+            elements: vec![Element {
+                address,
+                data: data.to_vec(),
+            }],
+        }],
+        vendor: 0xFFFF,
+        product: 0xFFFF,
+        device: 0xFFFF,
+    })
+}
+
+/// `file` checked against `layout` (when known): the reason if it does not fit.
+fn check(file: &DfuFile, layout: Option<&Layout>) -> Result<(), String> {
+    match layout {
+        Some(layout) => layout
+            .sectors_to_erase(file)
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
+        None => Ok(()),
+    }
+}
+
+/// A typed address: `0x08000000` or decimal.
+fn parse_address(text: &str) -> Option<u32> {
+    let t = text.trim();
+    match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        Some(hex) => u32::from_str_radix(hex, 16).ok(),
+        None => t.parse().ok(),
+    }
 }
 
 /// Asks MicroPython for its bootloader: the serial port goes, the DFU device comes.
@@ -121,6 +154,7 @@ fn failure(e: &DfuError) -> String {
 /// Picks the DFU device, installs, verifies, leaves DFU and follows the board back.
 async fn install(
     data: Vec<u8>,
+    file: DfuFile,
     name: String,
     stage: RwSignal<Stage>,
     problems: RwSignal<Vec<String>>,
@@ -134,14 +168,11 @@ async fn install(
         dev.close().await;
         return state.warn(format!("The board's DFU bootloader did not describe its flash (it says \"{}\"). Choose the STM32 BOOTLOADER device.", dev.layout));
     };
-    let file = match check(&data, Some(&layout)) {
-        Ok(file) => file,
-        Err(reason) => {
-            dev.close().await;
-            state.warn("Nothing was written. See the reason below.");
-            return problems.set(vec![reason]);
-        }
-    };
+    if let Err(reason) = check(&file, Some(&layout)) {
+        dev.close().await;
+        state.warn("Nothing was written. See the reason below.");
+        return problems.set(vec![reason]);
+    }
     problems.set(Vec::new());
     state.say(format!("Installing {}…", describe(&name, &data, &file)));
     let (interface, transfer) = (dev.interface, dev.transfer_size);
@@ -192,16 +223,28 @@ pub fn DfuPanel(firmware: RwSignal<Option<Firmware>>, port: PortState) -> impl I
     let state = Page;
     let stage = RwSignal::new(Stage::Idle);
     let problems = RwSignal::new(Vec::<String>::new());
+    // Expert: where a plain .bin goes.
+    let address = RwSignal::new(String::new());
     let chosen = move || match firmware.get() {
-        Some(Firmware::Single { label, data }) if is_dfu(&data) => Some((label, data)),
+        Some(Firmware::Single { label, data })
+            if !crate::ui::uf2::has_uf2(firmware.get().as_ref()) =>
+        {
+            Some((label, data))
+        }
         _ => None,
     };
+    let file = move || {
+        let (_, data) = chosen()?;
+        Some(file_for(&data, parse_address(&address.get())))
+    };
+    let plain = move || chosen().is_some_and(|(_, data)| !is_dfu(&data));
     let summary = move || {
         match chosen() {
-        Some((label, data)) => match dfu_file::parse(&data) {
+        Some((label, data)) if is_dfu(&data) => match dfu_file::parse(&data) {
             Ok(file) => describe(&label, &data, &file),
             Err(e) => format!("{label}: {e}"),
         },
+        Some((label, data)) => format!("{label}: {} KB, a plain .bin (no addresses in it). Choose the board's .dfu, or type where it goes under \"Expert\".", data.len().div_ceil(1024)),
         None => "Choose the .dfu file for your board in step 2 (from micropython.org/download, e.g. PYBV11-….dfu).".into(),
     }
     };
@@ -211,16 +254,16 @@ pub fn DfuPanel(firmware: RwSignal<Option<Firmware>>, port: PortState) -> impl I
                 .is_some_and(|m| Family::from_mcu(&m.get_untracked()) == Family::Stm32)
     };
     let on_install = move |_| {
-        let Some((_, data)) = chosen() else { return };
+        let Some(file) = file() else { return };
         problems.set(Vec::new());
         // A pyboard running MicroPython is an F405: a file for another board is refused now,
         // before it leaves MicroPython.
         let known = running()
             .then(|| layout::parse(layout::STM32F405))
             .flatten();
-        if let Err(reason) = check(&data, known.as_ref()) {
+        if let Err(reason) = file.and_then(|f| check(&f, known.as_ref())) {
             state.warn(
-                "Nothing was written: the .dfu file does not fit this board. See the reason below.",
+                "Nothing was written: the file does not fit this board. See the reason below.",
             );
             return problems.set(vec![reason]);
         }
@@ -236,8 +279,8 @@ pub fn DfuPanel(firmware: RwSignal<Option<Firmware>>, port: PortState) -> impl I
         }
     };
     let on_choose = move |_| {
-        if let Some((label, data)) = chosen() {
-            spawn_local(install(data.to_vec(), label, stage, problems));
+        if let (Some((label, data)), Some(Ok(file))) = (chosen(), file()) {
+            spawn_local(install(data.to_vec(), file, label, stage, problems));
         }
     };
     let busy = move || {
@@ -253,8 +296,16 @@ pub fn DfuPanel(firmware: RwSignal<Option<Firmware>>, port: PortState) -> impl I
             <Show when=webusb::supported fallback=|| view! {
                 <p class="hint">"This browser has no WebUSB, which installing over DFU needs. Use Chrome or Edge on a computer or a Chromebook."</p>
             }>
+                <Show when=plain>
+                    <details class="expert">
+                        <summary>"Expert: write a plain .bin"</summary>
+                        <label>"Start address " <input type="text" placeholder="0x08000000" aria-label="Start address (expert)"
+                            prop:value=move || address.get() on:input=move |e| address.set(event_target_value(&e))/></label>
+                        <p class="hint">"Only if you know where this file goes: nothing checks that it is MicroPython for this board. The flash sectors it covers are erased."</p>
+                    </details>
+                </Show>
                 <div class="row">
-                    <button class="primary" disabled=move || chosen().is_none() || stage.get() != Stage::Idle
+                    <button class="primary" disabled=move || !matches!(file(), Some(Ok(_))) || stage.get() != Stage::Idle
                         on:click=on_install>"Install"</button>
                     <Show when=move || stage.get() == Stage::NeedsDevice>
                         <button class="primary" disabled=busy on:click=on_choose>"Choose the board in DFU mode"</button>
