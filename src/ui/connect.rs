@@ -152,7 +152,9 @@ fn start(choice: PortChoice, state: AppState) {
     state.link.set(Link::Choosing);
     state.say(match choice {
         PortChoice::Serial => "Choose your board's port in the browser's list…",
-        PortChoice::Demo(_) | PortChoice::DemoPico => "Starting the demo board…",
+        PortChoice::Demo(_) | PortChoice::DemoPico | PortChoice::DemoPyboard => {
+            "Starting the demo board…"
+        }
     });
     spawn_local(async move {
         let on_lost = move |err: crate::port::PortError| {
@@ -224,6 +226,7 @@ pub fn ConnectPanel() -> impl IntoView {
                         on:click=move |_| {
                             let choice = match demo_chip.get().as_str() {
                                 "pico" => PortChoice::DemoPico,
+                                "pyboard" => PortChoice::DemoPyboard,
                                 name => PortChoice::Demo(Chip::from_name(name).unwrap_or(Chip::Esp32)),
                             };
                             start(choice, state)
@@ -235,6 +238,7 @@ pub fn ConnectPanel() -> impl IntoView {
                             <option value="esp32s3">"ESP32-S3"</option>
                             <option value="esp8266">"ESP8266"</option>
                             <option value="pico">"Raspberry Pi Pico"</option>
+                            <option value="pyboard">"pyboard (STM32)"</option>
                         </select>
                     </label>
                 }>

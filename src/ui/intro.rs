@@ -8,7 +8,7 @@ pub fn Steps() -> impl IntoView {
     view! {
         <ol class="steps" aria-label="How it works">
             <li><strong>"Connect"</strong><span>"Plug in the board and pick its port."</span></li>
-            <li><strong>"Choose firmware"</strong><span>"A MicroPython .bin or .uf2 file, a link, or your workshop's manifest."</span></li>
+            <li><strong>"Choose firmware"</strong><span>"A MicroPython .bin, .uf2 or .dfu file, a link, or your workshop's manifest."</span></li>
             <li><strong>"Flash"</strong><span>"Written, then checked byte for byte."</span></li>
             <li><strong>"Try the REPL"</strong><span>"MicroPython answers print('hello')."</span></li>
         </ol>

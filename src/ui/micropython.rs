@@ -338,6 +338,10 @@ fn install_bridge(b: &Object, state: AppState) {
         crate::web::demo::pico_drive().unwrap_or(JsValue::NULL)
     });
     set_fn(b, "demoDrive", drive.into_js_value());
+    let usb = Closure::<dyn Fn() -> JsValue>::new(|| {
+        crate::web::demo::pyboard_usb().unwrap_or(JsValue::NULL)
+    });
+    set_fn(b, "demoUsb", usb.into_js_value());
     let follow = Closure::<dyn Fn() -> Promise>::new(move || {
         future_to_promise(async move {
             let wanted =

@@ -67,6 +67,8 @@ pub enum PortChoice {
     Demo(Chip),
     /// The simulated Raspberry Pi Pico running MicroPython.
     DemoPico,
+    /// The simulated pyboard running MicroPython.
+    DemoPyboard,
 }
 
 /// Opens a port (asking the user which, for a real board) and keeps it as the page's board.
@@ -82,6 +84,7 @@ pub async fn open(
         PortChoice::Serial => WebSerialPort::request().await?,
         PortChoice::Demo(chip) => demo_port(chip).await?,
         PortChoice::DemoPico => demo::demo_pico().await?,
+        PortChoice::DemoPyboard => demo::demo_pyboard().await?,
     };
     SLOT.with(|s| s.borrow_mut().on_lost = Some(Rc::new(on_lost)));
     adopt(serial, choice != PortChoice::Serial).await

@@ -1,6 +1,7 @@
 //! Opens the demo board: the simulator, loaded on first use as its own wasm module and wrapped
-//! in the Web Serial port interface (`demo_port.js`); and the demo Pico (`demo_pico.js`), a
-//! serial port while MicroPython runs and a drive in BOOTSEL mode.
+//! in the Web Serial port interface (`demo_port.js`); and the demo Pico and pyboard
+//! (`demo_pico.js`), a serial port while MicroPython runs, a drive in BOOTSEL mode (Pico), a
+//! WebUSB device in DFU mode (pyboard).
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -31,6 +32,24 @@ extern "C" {
     fn demo_pico_port() -> JsValue;
     #[wasm_bindgen(js_name = demoPicoDrive)]
     fn demo_pico_drive() -> JsValue;
+    #[wasm_bindgen(js_name = openDemoPyboard, catch)]
+    async fn open_demo_pyboard() -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = demoUsbDevice)]
+    fn demo_usb_device() -> JsValue;
+}
+
+/// The demo pyboard (a simulated pyboard running MicroPython), as a Web Serial port.
+pub async fn demo_pyboard() -> Result<SerialPort, OpenError> {
+    open_demo_pyboard()
+        .await
+        .map(JsCast::unchecked_into)
+        .map_err(|e| OpenError::DemoUnavailable(super::js::error_message(&e)))
+}
+
+/// The demo pyboard's DFU bootloader (shaped like a WebUSB `USBDevice`) while it is in DFU mode.
+pub fn pyboard_usb() -> Option<JsValue> {
+    let device = demo_usb_device();
+    (!device.is_null() && !device.is_undefined()).then_some(device)
 }
 
 /// The demo Pico (a simulated Raspberry Pi Pico running MicroPython), as a Web Serial port.

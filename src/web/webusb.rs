@@ -155,6 +155,12 @@ impl WebUsbDevice {
         let device = call(&usb, "requestDevice", &[options.into()])
             .await
             .map_err(|e| classify("choose", &e))?;
+        Self::open(device).await
+    }
+
+    /// Opens `device` (a WebUSB `USBDevice` the page already has, such as the demo pyboard's)
+    /// and claims its DFU interface.
+    pub async fn open(device: JsValue) -> Result<WebUsbDevice, OpenError> {
         call(&device, "open", &[])
             .await
             .map_err(|e| classify("open", &e))?;

@@ -180,3 +180,20 @@ test("expert: a plain .bin written at the address the user typed, read back, hel
   assert.ok(board.flash.subarray(0x20000, 0x20000 + second.data.length).equals(second.data));
   await page.close();
 });
+
+test("the demo pyboard: a simulated pyboard in the page, updated over its simulated DFU bootloader", async () => {
+  const page = await openApp(browser.context, server.url, { ports: [] });
+  await page.getByLabel("Demo chip").selectOption("pyboard");
+  await page.getByRole("button", { name: "Demo board" }).click();
+  assert.match(await verdict(page, "v1.24.1"), /MicroPython v1\.24\.1 on PYBv1\.1 works/);
+  assert.match(await page.locator('[data-field="usb"]').innerText(), /Demo board/);
+  await chooseDfu(page, dfuFile(pyboardFirmware(PYB_125)));
+  await page.getByRole("button", { name: "Install" }).click();
+  const choose = page.getByRole("button", { name: "Choose the board in DFU mode" });
+  await choose.waitFor({ timeout: 20000 });
+  await choose.click();
+  assert.match(await verdict(page, "v1.25.0"), /MicroPython v1\.25\.0 on PYBv1\.1 works: it answered print\('hello'\) with hello/);
+  await screenshot(page, "demo-pyboard");
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});

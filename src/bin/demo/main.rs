@@ -68,6 +68,10 @@ mod board {
 mod dfu;
 #[cfg(target_arch = "wasm32")]
 mod pico;
+#[cfg(target_arch = "wasm32")]
+mod pyboard;
+#[cfg(target_arch = "wasm32")]
+mod serial_mp;
 
 fn main() {
     #[cfg(not(target_arch = "wasm32"))]

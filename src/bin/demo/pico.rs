@@ -10,10 +10,11 @@ use std::time::Duration;
 use wasm_bindgen::prelude::*;
 use webflash::boards::rp2::Rp2Chip;
 use webflash::sim::flash::NorFlash;
-use webflash::sim::micropython::{Board, MicroPython};
+use webflash::sim::micropython::Board;
 use webflash::sim::rp2::{bootable_image, AfterReboot, Bootsel, Written};
-use webflash::sim::timing::wire_time;
 use webflash::web::time::now;
+
+use crate::serial_mp::{version_and_date, SerialMicroPython};
 
 fn chip(name: &str) -> Result<Rp2Chip, JsError> {
     match name {
@@ -91,29 +92,13 @@ const FS: (usize, usize) = (0x6_0000, 0x16_0000);
 #[wasm_bindgen]
 pub struct DemoPico {
     drive: Rp2Drive,
-    /// Flash as MicroPython sees it (its filesystem lives at the end).
-    flash: NorFlash,
-    mp: Option<MicroPython>,
-    out: Vec<u8>,
-    /// When the serial link delivers what MicroPython printed.
-    due: Duration,
+    serial: SerialMicroPython,
     /// The chip reboots then (after a UF2 transfer).
     reboot_at: Option<Duration>,
 }
 
 fn pico_board(banner: &str) -> Board {
-    // "MicroPython v1.24.1 on 2024-11-29; Raspberry Pi Pico with RP2040"
-    let version = banner
-        .split_whitespace()
-        .nth(1)
-        .unwrap_or("v1.24.1")
-        .to_string();
-    let date = banner
-        .split(" on ")
-        .nth(1)
-        .and_then(|d| d.get(..10))
-        .unwrap_or("2024-11-29")
-        .to_string();
+    let (version, date) = version_and_date(banner);
     Board {
         version,
         date,
@@ -138,10 +123,7 @@ impl DemoPico {
         let image = bootable_image(Rp2Chip::Rp2040, &banner, 64 * 1024);
         let mut pico = DemoPico {
             drive: Rp2Drive::new("rp2040", 2 << 20, &image)?,
-            flash: NorFlash::new(2 << 20),
-            mp: None,
-            out: Vec::new(),
-            due: Duration::ZERO,
+            serial: SerialMicroPython::new(NorFlash::new(2 << 20)),
             reboot_at: None,
         };
         pico.start_micropython();
@@ -150,68 +132,49 @@ impl DemoPico {
 
     fn start_micropython(&mut self) {
         let banner = self.drive.banner().unwrap_or_default();
-        let board = pico_board(&banner);
-        let mp = MicroPython::resume(now(), board, &mut self.flash);
-        self.mp = Some(mp);
+        self.serial.start(pico_board(&banner));
     }
 
     /// "micropython", "bootsel", or "off" (rebooting).
     pub fn state(&mut self) -> String {
         self.tick();
-        match (&self.mp, self.reboot_at) {
-            (Some(_), _) => "micropython",
-            (None, None) => "bootsel",
-            (None, Some(_)) => "off",
+        match (self.serial.running(), self.reboot_at) {
+            (true, _) => "micropython",
+            (false, None) => "bootsel",
+            (false, Some(_)) => "off",
         }
         .into()
     }
 
     fn tick(&mut self) {
-        let t = now();
-        if let Some(_) = self.reboot_at.filter(|at| *at <= t) {
+        if let Some(_) = self.reboot_at.filter(|at| *at <= now()) {
             self.reboot_at = None;
             if self.drive.boots_flash() {
                 self.start_micropython();
             }
         }
-        let Some(mp) = self.mp.as_mut() else { return };
-        mp.advance(t, &mut self.flash);
-        for (_, bytes) in mp.take_output() {
-            self.out.extend_from_slice(&bytes);
-        }
-        if mp.take_bootloader() || mp.take_hard_reset() {
-            // Either way the USB serial device goes; a bootloader request shows the drive.
-            self.mp = None;
-            self.out.clear();
-        }
+        // Either way (bootloader or reset) the USB serial device goes; the drive shows.
+        self.serial.tick();
     }
 
     /// Bytes from the page to MicroPython.
     pub fn write(&mut self, data: &[u8]) {
         self.tick();
-        let t = now();
-        if let Some(mp) = self.mp.as_mut() {
-            mp.receive(t, data, &mut self.flash);
-        }
-        self.due = t + wire_time(data.len(), 115_200);
+        self.serial.write(data);
         self.tick();
     }
 
     /// What MicroPython printed that has arrived by now.
     pub fn take(&mut self) -> Vec<u8> {
         self.tick();
-        if now() < self.due {
-            return Vec::new();
-        }
-        std::mem::take(&mut self.out)
+        self.serial.take()
     }
 
     /// Milliseconds until more output may arrive (`None`: nothing on its way).
     pub fn ms_until_output(&self) -> Option<f64> {
         let next = self
-            .mp
-            .as_ref()
-            .and_then(|mp| mp.next_event_at())
+            .serial
+            .next_event()
             .into_iter()
             .chain(self.reboot_at)
             .min()?;
@@ -239,7 +202,7 @@ impl DemoPico {
     /// A sector written to the drive (while in BOOTSEL); schedules the reboot when complete.
     pub fn write_sector(&mut self, sector: &[u8]) {
         self.tick();
-        if self.mp.is_none()
+        if !self.serial.running()
             && self.reboot_at.is_none()
             && self.drive.write_sector(sector) == "complete"
         {

@@ -160,7 +160,25 @@ async fn install(
     problems: RwSignal<Vec<String>>,
 ) {
     let state = Page;
-    let dev = match WebUsbDevice::choose(&[STM32_DFU]).await {
+    // The demo pyboard's bootloader is in the page (it appears a moment after the board left
+    // MicroPython); a real one is chosen in the browser's list.
+    let opened = if with_host(|h| h.is_demo()).unwrap_or(false) {
+        let mut device = None;
+        for _ in 0..30 {
+            device = with_host(|h| h.demo_usb()).flatten();
+            if device.is_some() {
+                break;
+            }
+            crate::web::time::sleep(Duration::from_millis(100)).await;
+        }
+        match device {
+            Some(device) => WebUsbDevice::open(device).await,
+            None => Err(webusb::OpenError::NoneChosen),
+        }
+    } else {
+        WebUsbDevice::choose(&[STM32_DFU]).await
+    };
+    let dev = match opened {
         Ok(dev) => dev,
         Err(e) => return state.warn(e.to_string()),
     };
@@ -293,7 +311,7 @@ pub fn DfuPanel(firmware: RwSignal<Option<Firmware>>, port: PortState) -> impl I
         <section class="card flash" aria-labelledby="dfu-title">
             <h2 id="dfu-title">"3. Install on the pyboard"</h2>
             <p class="hint" data-field="dfu">{summary}</p>
-            <Show when=webusb::supported fallback=|| view! {
+            <Show when=move || webusb::supported() || with_host(|h| h.is_demo()).unwrap_or(false) fallback=|| view! {
                 <p class="hint">"This browser has no WebUSB, which installing over DFU needs. Use Chrome or Edge on a computer or a Chromebook."</p>
             }>
                 <Show when=plain>

@@ -66,6 +66,11 @@ impl Host {
     }
 
     /// The demo Pico's BOOTSEL drive (a directory handle), while it is in BOOTSEL mode.
+    /// The demo pyboard's DFU device (a WebUSB `USBDevice`), while it is in DFU mode.
+    pub fn demo_usb(&self) -> Option<JsValue> {
+        self.call("demoUsb", &[]).ok().filter(|v| !v.is_null())
+    }
+
     pub fn demo_drive(&self) -> Option<JsValue> {
         self.call("demoDrive", &[])
             .ok()
