@@ -10,6 +10,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { dist } from "./harness.mjs";
 import { WasmBoard } from "./wasm-board.mjs";
+import { UsbSerialBoard } from "./usb-board.mjs";
 
 let rom = null;
 /// The demo module's exports (its Rp2Drive is the simulated boot ROM), loaded once.
@@ -23,7 +24,7 @@ export async function romModule() {
 
 const PICO_SERIAL = "E6613852834A202C";
 
-export class Pico {
+export class Pico extends UsbSerialBoard {
   /// `flash`: what the flash holds (bytes from 0x10000000); `bootsel`: start in BOOTSEL mode.
   static async create({ chip = "rp2040", flash = new Uint8Array(0), bootsel = false } = {}) {
     const m = await romModule();
@@ -34,33 +35,11 @@ export class Pico {
   }
 
   constructor(drive) {
+    super();
     this.drive = drive;
-    this.state = "off";
-    this.buses = new Set();
     this.drives = new Set();
-    this.serial = null;
-    this.board = null;
-    this.events = [];
     this.sectors = 0;
-  }
-
-  /// The page opened the serial port (fake-serial.js).
-  attach(ws) {
-    if (this.state !== "micropython") {
-      ws.send(JSON.stringify({ type: "disconnect" }));
-      ws.close();
-      return;
-    }
-    this.serial = ws;
-    this.board.attach(ws);
-    ws.on("close", () => { if (this.serial === ws) this.serial = null; });
-  }
-
-  /// The fake serial's presence bus for this board.
-  attachBus(ws) {
-    this.buses.add(ws);
-    ws.send(this.#usbMessage());
-    ws.on("close", () => this.buses.delete(ws));
+    this.serialIds = { usbVendorId: 0x2e8a, usbProductId: 0x0005, serialNumber: PICO_SERIAL };
   }
 
   /// The fake File System Access drive's link: presence and files out, written sectors in.
@@ -79,12 +58,6 @@ export class Pico {
     });
   }
 
-  #usbMessage() {
-    return JSON.stringify(this.state === "micropython"
-      ? { type: "usb", present: true, usbVendorId: 0x2e8a, usbProductId: 0x0005, serialNumber: PICO_SERIAL }
-      : { type: "usb", present: false });
-  }
-
   #driveMessage() {
     return JSON.stringify(this.state === "bootsel"
       ? { type: "drive", present: true, label: this.drive.label(),
@@ -94,9 +67,7 @@ export class Pico {
 
   /// Tells the page's fakes what changed (the USB serial device, the drive).
   #announce() {
-    const usb = this.#usbMessage();
-    if (usb !== this.lastUsb) for (const ws of this.buses) ws.send(usb);
-    this.lastUsb = usb;
+    this.announceSerial();
     const drive = this.#driveMessage();
     if (drive !== this.lastDrive) for (const ws of this.drives) ws.send(drive);
     this.lastDrive = drive;
@@ -120,18 +91,10 @@ export class Pico {
 
   /// machine.bootloader(): the serial port goes, and after the USB re-enumeration the drive.
   #bootloader() {
-    this.#dropSerial();
+    this.dropSerial();
     this.state = "off";
     this.#announce();
     setTimeout(() => this.#toBootsel(), 300);
-  }
-
-  #dropSerial() {
-    if (this.serial) {
-      try { this.serial.send(JSON.stringify({ type: "disconnect" })); } catch (_) {}
-      this.serial.close();
-      this.serial = null;
-    }
   }
 
   #reboot() {

@@ -8,6 +8,7 @@
 import zlib from "node:zlib";
 import { WasmBoard } from "./wasm-board.mjs";
 import { romModule } from "./pico.mjs";
+import { UsbSerialBoard } from "./usb-board.mjs";
 
 export const FLASH_START = 0x08000000;
 const SERIAL = "306A38623034";
@@ -70,7 +71,7 @@ export function flashWith(elements) {
   return flash;
 }
 
-export class Pyboard {
+export class Pyboard extends UsbSerialBoard {
   /// `flash`: its contents from 0x08000000 (erased when absent); `dfu`: it starts in its
   /// DFU bootloader (the jumper set); `unplugAfter`: the cable is pulled once this many bytes of
   /// firmware have been downloaded (once); `openError` / `claimError`: the DOMException name
@@ -87,15 +88,12 @@ export class Pyboard {
   }
 
   constructor(m, flash) {
+    super();
     this.m = m;
     this.flash = flash;
-    this.state = "off";
-    this.buses = new Set();
     this.usbs = new Set();
-    this.serial = null;
-    this.board = null;
     this.dfu = null;
-    this.events = [];
+    this.serialIds = { usbVendorId: 0xf055, usbProductId: 0x9800, serialNumber: SERIAL };
     this.downloaded = 0;
     this.t0 = performance.now();
   }
@@ -106,23 +104,6 @@ export class Pyboard {
     const banner = dfu.banner();
     dfu.free();
     return banner;
-  }
-
-  attach(ws) {
-    if (this.state !== "micropython") {
-      ws.send(JSON.stringify({ type: "disconnect" }));
-      ws.close();
-      return;
-    }
-    this.serial = ws;
-    this.board.attach(ws);
-    ws.on("close", () => { if (this.serial === ws) this.serial = null; });
-  }
-
-  attachBus(ws) {
-    this.buses.add(ws);
-    ws.send(this.#serialMessage());
-    ws.on("close", () => this.buses.delete(ws));
   }
 
   /// The fake WebUSB bus: presence out, control transfers in.
@@ -171,12 +152,6 @@ export class Pyboard {
     this.#toDfu();
   }
 
-  #serialMessage() {
-    return JSON.stringify(this.state === "micropython"
-      ? { type: "usb", present: true, usbVendorId: 0xf055, usbProductId: 0x9800, serialNumber: SERIAL }
-      : { type: "usb", present: false });
-  }
-
   #usbMessage() {
     return JSON.stringify(this.state === "dfu"
       ? { type: "usb", present: true, vendorId: 0x0483, productId: 0xdf11, productName: "STM32  BOOTLOADER",
@@ -186,9 +161,7 @@ export class Pyboard {
   }
 
   #announce() {
-    const serial = this.#serialMessage();
-    if (serial !== this.lastSerial) for (const ws of this.buses) ws.send(serial);
-    this.lastSerial = serial;
+    this.announceSerial();
     const usb = this.#usbMessage();
     if (usb !== this.lastUsb) for (const ws of this.usbs) ws.send(usb);
     this.lastUsb = usb;
@@ -209,17 +182,9 @@ export class Pyboard {
     this.#announce();
   }
 
-  #dropSerial() {
-    if (this.serial) {
-      try { this.serial.send(JSON.stringify({ type: "disconnect" })); } catch (_) {}
-      this.serial.close();
-      this.serial = null;
-    }
-  }
-
   /// machine.bootloader(): the serial port goes, and after re-enumeration the DFU device.
   #bootloader() {
-    this.#dropSerial();
+    this.dropSerial();
     this.state = "off";
     this.#announce();
     setTimeout(() => this.#toDfu(), 300);

@@ -7,13 +7,13 @@
 use std::time::Duration;
 
 use wasm_bindgen::prelude::*;
-use webflash::sim::block_on;
+use webflash::boards::dfu::layout;
 use webflash::sim::flash::NorFlash;
 use webflash::sim::micropython::Board;
-use webflash::sim::stm32_dfu::{Stm32Dfu, FLASH_SIZE};
-use webflash::usb_device::{Setup, UsbDevice, UsbError};
-use webflash::web::time::now;
+use webflash::sim::stm32_dfu::FLASH_SIZE;
+use webflash::web::time::{now, now_ms};
 
+use crate::dfu::DemoDfu;
 use crate::serial_mp::{version_and_date, Ended, SerialMicroPython};
 
 /// MicroPython's pyboard filesystem: flash sectors 1–4 (0x08004000–0x0801FFFF).
@@ -30,7 +30,7 @@ enum Next {
 #[wasm_bindgen]
 pub struct DemoPyboard {
     serial: SerialMicroPython,
-    dfu: Option<Stm32Dfu>,
+    dfu: Option<DemoDfu>,
     /// What appears on the bus then.
     next: Option<(Next, Duration)>,
 }
@@ -75,12 +75,9 @@ fn pyboard(banner: &str) -> Board {
     }
 }
 
-fn outcome(e: UsbError) -> JsError {
-    JsError::new(match e {
-        UsbError::Stall => "stall",
-        UsbError::Disconnected => "disconnected",
-        UsbError::Other(_) => "error",
-    })
+/// The DFU device is not on the bus.
+fn gone() -> JsError {
+    JsError::new("disconnected")
 }
 
 #[wasm_bindgen]
@@ -109,11 +106,7 @@ impl DemoPyboard {
         if let Some((next, _)) = self.next.filter(|(_, at)| *at <= now()) {
             self.next = None;
             match next {
-                Next::Dfu => {
-                    let mut dfu = Stm32Dfu::new();
-                    dfu.flash.copy_from_slice(self.serial.flash.contents());
-                    self.dfu = Some(dfu);
-                }
+                Next::Dfu => self.dfu = Some(DemoDfu::new(self.serial.flash.contents())),
                 Next::MicroPython => self.start_micropython(),
             }
         }
@@ -168,7 +161,7 @@ impl DemoPyboard {
 
     /// The DFU interface's name (its memory layout).
     pub fn dfu_layout(&self) -> String {
-        Stm32Dfu::new().layout_string().into()
+        layout::STM32F405.into()
     }
 
     /// A control transfer to the DFU bootloader. Throws "stall" or "disconnected".
@@ -181,18 +174,8 @@ impl DemoPyboard {
         data: &[u8],
     ) -> Result<(), JsError> {
         self.tick();
-        let dfu = self
-            .dfu
-            .as_mut()
-            .ok_or_else(|| outcome(UsbError::Disconnected))?;
-        dfu.set_now(now());
-        let setup = Setup {
-            request_type,
-            request,
-            value,
-            index,
-        };
-        let result = block_on(dfu.control_out(setup, data)).map_err(outcome);
+        let dfu = self.dfu.as_mut().ok_or_else(gone)?;
+        let result = dfu.control_out(now_ms(), request_type, request, value, index, data);
         self.after_transfer();
         result
     }
@@ -207,18 +190,8 @@ impl DemoPyboard {
         length: u16,
     ) -> Result<Vec<u8>, JsError> {
         self.tick();
-        let dfu = self
-            .dfu
-            .as_mut()
-            .ok_or_else(|| outcome(UsbError::Disconnected))?;
-        dfu.set_now(now());
-        let setup = Setup {
-            request_type,
-            request,
-            value,
-            index,
-        };
-        let result = block_on(dfu.control_in(setup, length)).map_err(outcome);
+        let dfu = self.dfu.as_mut().ok_or_else(gone)?;
+        let result = dfu.control_in(now_ms(), request_type, request, value, index, length);
         self.after_transfer();
         result
     }
@@ -226,9 +199,9 @@ impl DemoPyboard {
     /// After the host left DFU the bootloader starts the firmware: the flash keeps what was
     /// written, and MicroPython comes up.
     fn after_transfer(&mut self) {
-        if self.dfu.as_ref().is_some_and(|d| d.left) {
+        if self.dfu.as_ref().is_some_and(DemoDfu::left) {
             let dfu = self.dfu.take().unwrap();
-            self.serial.flash.load(&dfu.flash);
+            self.serial.flash.load(&dfu.flash(FLASH_SIZE));
             self.next = Some((Next::MicroPython, now() + REENUMERATE));
         }
     }

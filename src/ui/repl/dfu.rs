@@ -15,12 +15,11 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use sha2::{Digest, Sha256};
 
-use super::{console_on, with_host, with_port, HostPort, Page, PortState};
+use super::{with_host, Page, PortState};
 use crate::boards::dfu::file::{self as dfu_file, DfuFile, Element, Target};
 use crate::boards::dfu::layout::{self, Layout};
 use crate::boards::identify::Family;
 use crate::dfu::{Dfu, DfuError};
-use crate::port::{Port, PortError};
 use crate::ui::firmware::Firmware;
 use crate::ui::uf2::is_dfu;
 use crate::usb_device::UsbError;
@@ -118,29 +117,11 @@ fn parse_address(text: &str) -> Option<u32> {
 
 /// Asks MicroPython for its bootloader: the serial port goes, the DFU device comes.
 async fn enter_dfu() {
-    let state = Page;
-    console_on(false);
-    state.say("Asking MicroPython to start the board's DFU bootloader…");
-    with_host(|h| h.expect_new_device());
-    let _ = with_port(true, async |port: &mut HostPort| {
-        port.write(b"\r\x03\x03").await?;
-        port.sleep(Duration::from_millis(100)).await;
-        port.write(b"import machine; machine.bootloader()\r")
-            .await?;
-        let mut sink = Vec::new();
-        for _ in 0..30 {
-            let deadline = port.now() + Duration::from_millis(100);
-            if let Err(PortError::Disconnected | PortError::Closed) =
-                port.read(&mut sink, deadline).await
-            {
-                break;
-            }
-        }
-        Ok::<_, PortError>(())
-    })
+    super::ask_for_bootloader(
+        "Asking MicroPython to start the board's DFU bootloader…",
+        "The board is in DFU mode. Press \"Choose the board in DFU mode\" and pick STM32 BOOTLOADER.",
+    )
     .await;
-    with_host(|h| h.board_gone());
-    state.say("The board is in DFU mode. Press \"Choose the board in DFU mode\" and pick STM32 BOOTLOADER.");
 }
 
 /// What to tell the student when the install stopped on `e`.

@@ -62,6 +62,36 @@ async fn with_port<T>(
     Ok(out)
 }
 
+/// Asks the board's MicroPython for its bootloader (`machine.bootloader()`, after Ctrl-C), and
+/// waits until its serial port goes: the page is told to expect the board's next USB device.
+/// `asking` and `done` are what the page says before and after.
+async fn ask_for_bootloader(asking: &str, done: &str) {
+    let state = Page;
+    console_on(false);
+    state.say(asking);
+    with_host(|h| h.expect_new_device());
+    let _ = with_port(true, async |port: &mut HostPort| {
+        port.write(b"\r\x03\x03").await?;
+        port.sleep(Duration::from_millis(100)).await;
+        port.write(b"import machine; machine.bootloader()\r")
+            .await?;
+        // The port goes within a moment; reading notices.
+        let mut sink = Vec::new();
+        for _ in 0..30 {
+            let deadline = port.now() + Duration::from_millis(100);
+            if let Err(PortError::Disconnected | PortError::Closed) =
+                port.read(&mut sink, deadline).await
+            {
+                break;
+            }
+        }
+        Ok::<_, PortError>(())
+    })
+    .await;
+    with_host(|h| h.board_gone());
+    state.say(done);
+}
+
 /// Mounts the card into `parent`, talking to the page through `host`.
 pub fn mount(parent: web_sys::HtmlElement, host: Host) {
     HOST.with(|h| *h.borrow_mut() = Some(host));

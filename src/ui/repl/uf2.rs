@@ -9,17 +9,14 @@
 //! its serial port and MicroPython answers `print('hello')` is the install called done. Without
 //! the File System Access API the file is offered as a download with drag-and-drop steps.
 
-use std::time::Duration;
-
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use sha2::{Digest, Sha256};
 
-use super::{console_on, with_host, with_port, HostPort, Page, PortState};
+use super::{with_host, Page, PortState};
 use crate::boards::rp2::{self, DriveInfo, Rp2Chip};
 use crate::boards::uf2;
 use crate::firmware::manifest;
-use crate::port::{Port, PortError};
 use crate::ui::firmware::Firmware;
 use crate::web::drive::{self, Drive};
 use crate::web::fetch;
@@ -74,30 +71,11 @@ fn describe(name: &str, data: &[u8]) -> String {
 
 /// Asks MicroPython for the bootloader; the serial port goes and the BOOTSEL drive comes.
 async fn enter_bootsel() {
-    let state = Page;
-    console_on(false);
-    state.say("Asking MicroPython to start the Pico's bootloader (BOOTSEL)…");
-    with_host(|h| h.expect_new_device());
-    let _ = with_port(true, async |port: &mut HostPort| {
-        port.write(b"\r\x03\x03").await?;
-        port.sleep(Duration::from_millis(100)).await;
-        port.write(b"import machine; machine.bootloader()\r")
-            .await?;
-        // The port goes within a moment; reading notices.
-        let mut sink = Vec::new();
-        for _ in 0..30 {
-            let deadline = port.now() + Duration::from_millis(100);
-            if let Err(PortError::Disconnected | PortError::Closed) =
-                port.read(&mut sink, deadline).await
-            {
-                break;
-            }
-        }
-        Ok::<_, PortError>(())
-    })
+    super::ask_for_bootloader(
+        "Asking MicroPython to start the Pico's bootloader (BOOTSEL)…",
+        "The Pico is in BOOTSEL mode: a drive named RPI-RP2 (Pico 2: RP2350) appeared. Press \"Choose the Pico's drive\" and pick it.",
+    )
     .await;
-    with_host(|h| h.board_gone());
-    state.say("The Pico is in BOOTSEL mode: a drive named RPI-RP2 (Pico 2: RP2350) appeared. Press \"Choose the Pico's drive\" and pick it.");
 }
 
 /// Picks the drive, checks it and the file, writes, and follows the Pico back.
