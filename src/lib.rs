@@ -15,6 +15,7 @@ pub mod console_text;
 pub mod dfu;
 pub mod firmware;
 pub mod loader;
+pub mod picoboot;
 pub mod port;
 pub mod protocol;
 pub mod repl;

@@ -1,5 +1,5 @@
-//! The USB boundary for boards that install over WebUSB instead of a serial port (STM32 DFU;
-//! the Pico's PICOBOOT adds bulk transfers): [`UsbDevice`] is the only way the DFU client talks
+//! The USB boundary for boards that install over WebUSB instead of a serial port (STM32 DFU
+//! with control transfers; the Pico's PICOBOOT with bulk transfers too): [`UsbDevice`] is the only way the DFU client talks
 //! to a device, so the same code drives the browser's `USBDevice` and a simulated bootloader
 //! under a virtual clock. Shaped like WebUSB's `controlTransferIn/Out`.
 
@@ -49,6 +49,22 @@ pub trait UsbDevice {
     async fn control_out(&mut self, setup: Setup, data: &[u8]) -> Result<(), UsbError>;
     /// A control transfer from device to host of at most `len` bytes.
     async fn control_in(&mut self, setup: Setup, len: u16) -> Result<Vec<u8>, UsbError>;
+    /// A bulk transfer to OUT `endpoint` (WebUSB's `transferOut`). Devices without bulk
+    /// endpoints (DFU) keep the default.
+    async fn bulk_out(&mut self, endpoint: u8, data: &[u8]) -> Result<(), UsbError> {
+        let _ = (endpoint, data);
+        Err(UsbError::Other("this device has no bulk endpoints".into()))
+    }
+    /// A bulk transfer from IN `endpoint` of at most `len` bytes (WebUSB's `transferIn`).
+    async fn bulk_in(&mut self, endpoint: u8, len: usize) -> Result<Vec<u8>, UsbError> {
+        let _ = (endpoint, len);
+        Err(UsbError::Other("this device has no bulk endpoints".into()))
+    }
+    /// Clears a stalled endpoint (WebUSB's `clearHalt`).
+    async fn clear_halt(&mut self, endpoint_in: bool, endpoint: u8) -> Result<(), UsbError> {
+        let _ = (endpoint_in, endpoint);
+        Ok(())
+    }
     /// Waits on the device's clock.
     async fn sleep(&mut self, duration: Duration);
     /// The device's monotonic clock.

@@ -6,5 +6,6 @@
 pub mod dfu;
 pub mod first_script;
 pub mod identify;
+pub mod picoboot;
 pub mod rp2;
 pub mod uf2;

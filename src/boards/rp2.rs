@@ -218,3 +218,22 @@ mod tests {
         ));
     }
 }
+
+/// The 256-byte flash pages a UF2 puts on `chip`, as the boot ROM takes them: blocks of a family
+/// the chip accepts, not marked "ignore" or "not main flash", 256 bytes at a page-aligned
+/// address. For a file [`check`] has passed.
+pub fn pages(bytes: &[u8], chip: Rp2Chip) -> Vec<(u32, Vec<u8>)> {
+    bytes
+        .chunks_exact(uf2::BLOCK)
+        .filter_map(uf2::block)
+        .filter(|b| {
+            b.family.is_some_and(|f| chip.accepts(f))
+                && !b.ignore
+                && b.flags & uf2::FLAG_NOT_MAIN_FLASH == 0
+                && b.payload.len() == 256
+                && b.target % 256 == 0
+                && b.target >= FLASH_BASE
+        })
+        .map(|b| (b.target, b.payload.to_vec()))
+        .collect()
+}

@@ -17,6 +17,7 @@ pub mod flash;
 mod loader;
 mod memory;
 pub mod micropython;
+pub mod picoboot;
 mod port;
 mod regs;
 pub mod reset;

@@ -98,6 +98,11 @@ impl Bootsel {
         &self.flash
     }
 
+    /// The flash, for the PICOBOOT interface ([`crate::sim::picoboot`]), which shares it.
+    pub fn flash_mut(&mut self) -> &mut [u8] {
+        &mut self.flash
+    }
+
     /// The drive's volume label.
     pub fn volume_label(&self) -> &'static str {
         match self.chip {
