@@ -26,7 +26,7 @@ f=$(grep -E '^test result:' "$logs/native.log" | sed -E 's/.* ([0-9]+) failed.*/
 add_counts native "${p:-0}" "${f:-0}" "$rc"
 
 # The simulator as a process: the interop and browser suites talk to it.
-cargo build --bin esp-sim -q
+cargo build --bin esp-sim --bin picoboot-sim -q
 
 if [ -d tests/interop ]; then
   echo "[test] interop: pytest (esptool, mpremote against esp-sim)"
