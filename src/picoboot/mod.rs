@@ -313,7 +313,15 @@ impl<D: UsbDevice> Picoboot<D> {
         Ok(out)
     }
 
-    /// Releases exclusive access and reboots into the flash's application.
+    /// Gives the drive back (exclusive access released), flash untouched: after a refusal the
+    /// Pico stays in BOOTSEL mode for the next try.
+    pub async fn release(&mut self) -> Result<()> {
+        self.command(Command::ExclusiveAccess(0), &[], "releasing the drive")
+            .await?;
+        Ok(())
+    }
+
+    /// Reboots into the flash's application.
     pub async fn reboot(&mut self) -> Result<()> {
         let cmd = match self.chip {
             Rp2Chip::Rp2040 => Command::Reboot {

@@ -105,9 +105,34 @@ impl PicobootSim {
         self.rom.chip()
     }
 
+    /// Time passes to `now` (a host on another clock, such as the browser tests' Pico).
+    pub fn set_now(&mut self, now: Duration) {
+        self.now = self.now.max(now);
+    }
+
+    /// Back on the bus in BOOTSEL mode (after a reboot into BOOTSEL, or plugged in again): the
+    /// ROM starts afresh, the flash keeps what it holds.
+    pub fn reconnect(&mut self) {
+        self.reset();
+        self.reboot_at = None;
+        self.unplugged = false;
+        self.xip_exited = false;
+        self.written = 0;
+    }
+
+    /// The cable is pulled.
+    pub fn unplug(&mut self) {
+        self.unplugged = true;
+    }
+
     /// The device is no longer on the bus (rebooted, or unplugged).
     pub fn gone(&self) -> bool {
         self.unplugged || self.reboot_at.is_some_and(|at| self.now >= at)
+    }
+
+    /// When the chip reboots, once a REBOOT/REBOOT2 was acknowledged.
+    pub fn reboot_due(&self) -> Option<Duration> {
+        self.reboot_at
     }
 
     /// The chip has rebooted (into its flash if that holds an image, see [`Bootsel::after_reboot`]).

@@ -125,7 +125,16 @@ fn parameters(setup: Setup) -> Object {
     p
 }
 
-/// A claimed DFU interface of a device the user chose.
+/// Which interface to claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A DFU interface (class 0xFE, subclass 1), alternate 0; its transfer size is read.
+    Dfu,
+    /// The RP2040/RP2350 BOOTSEL mode's PICOBOOT interface (class 0xFF, 0, 0), bulk 0x03/0x84.
+    Picoboot,
+}
+
+/// A claimed interface (DFU or PICOBOOT) of a device the user chose.
 pub struct WebUsbDevice {
     device: JsValue,
     pub interface: u16,
@@ -133,13 +142,14 @@ pub struct WebUsbDevice {
     pub layout: String,
     /// The product name the device reports.
     pub name: String,
+    pub product_id: u16,
     pub transfer_size: u16,
 }
 
 impl WebUsbDevice {
-    /// Opens the chooser for devices `ids` (vendor, product) and claims the chosen one's DFU
-    /// interface (class 0xFE, subclass 1), alternate setting 0.
-    pub async fn choose(ids: &[(u16, u16)]) -> Result<WebUsbDevice, OpenError> {
+    /// Opens the chooser for devices `ids` (vendor, product) and claims the chosen one's
+    /// `kind` of interface.
+    pub async fn choose(ids: &[(u16, u16)], kind: Kind) -> Result<WebUsbDevice, OpenError> {
         let usb = usb().ok_or_else(|| OpenError::Other("this browser has no WebUSB".into()))?;
         let filters: Array = ids
             .iter()
@@ -155,16 +165,16 @@ impl WebUsbDevice {
         let device = call(&usb, "requestDevice", &[options.into()])
             .await
             .map_err(|e| classify("choose", &e))?;
-        Self::open(device).await
+        Self::open(device, kind).await
     }
 
-    /// Opens `device` (a WebUSB `USBDevice` the page already has, such as the demo pyboard's)
-    /// and claims its DFU interface.
-    pub async fn open(device: JsValue) -> Result<WebUsbDevice, OpenError> {
+    /// Opens `device` (a WebUSB `USBDevice` the page already has, such as the demo boards')
+    /// and claims its `kind` of interface.
+    pub async fn open(device: JsValue, kind: Kind) -> Result<WebUsbDevice, OpenError> {
         call(&device, "open", &[])
             .await
             .map_err(|e| classify("open", &e))?;
-        match Self::claim(&device).await {
+        match Self::claim(&device, kind).await {
             Ok(dev) => Ok(dev),
             Err(e) => {
                 let _ = call(&device, "close", &[]).await;
@@ -173,7 +183,7 @@ impl WebUsbDevice {
         }
     }
 
-    async fn claim(device: &JsValue) -> Result<WebUsbDevice, OpenError> {
+    async fn claim(device: &JsValue, kind: Kind) -> Result<WebUsbDevice, OpenError> {
         if get(device, "configuration").is_null() {
             call(device, "selectConfiguration", &[1.into()])
                 .await
@@ -183,15 +193,23 @@ impl WebUsbDevice {
         let number = |v: &JsValue, key: &str| get(v, key).as_f64().unwrap_or(-1.0) as i32;
         let found = interfaces.iter().find_map(|iface| {
             let alternates: Array = get(&iface, "alternates").into();
+            let class = match kind {
+                Kind::Dfu => (0xFE, 0x01, None),
+                Kind::Picoboot => (0xFF, 0x00, Some(0x00)),
+            };
             let alt = alternates.iter().find(|a| {
-                number(a, "interfaceClass") == 0xFE
-                    && number(a, "interfaceSubclass") == 0x01
+                number(a, "interfaceClass") == class.0
+                    && number(a, "interfaceSubclass") == class.1
+                    && class.2.is_none_or(|p| number(a, "interfaceProtocol") == p)
                     && number(a, "alternateSetting") == 0
             })?;
             Some((number(&iface, "interfaceNumber"), alt, alternates.length()))
         });
         let Some((interface, alt, alternates)) = found else {
-            return Err(OpenError::NotDfu("it has no DFU interface".into()));
+            return Err(OpenError::NotDfu(match kind {
+                Kind::Dfu => "it has no DFU interface".into(),
+                Kind::Picoboot => "it has no PICOBOOT interface".into(),
+            }));
         };
         call(device, "claimInterface", &[interface.into()])
             .await
@@ -210,8 +228,12 @@ impl WebUsbDevice {
             interface: interface as u16,
             layout: get(&alt, "interfaceName").as_string().unwrap_or_default(),
             name: get(device, "productName").as_string().unwrap_or_default(),
+            product_id: get(device, "productId").as_f64().unwrap_or(0.0) as u16,
             transfer_size: 0,
         };
+        if kind == Kind::Picoboot {
+            return Ok(dev);
+        }
         let (kind, request, value) = GET_CONFIGURATION_DESCRIPTOR;
         let setup = Setup {
             request_type: kind,
@@ -261,6 +283,45 @@ impl UsbDevice for WebUsbDevice {
         let offset = get(&view, "byteOffset").as_f64().unwrap_or(0.0) as u32;
         let length = get(&view, "byteLength").as_f64().unwrap_or(0.0) as u32;
         Ok(Uint8Array::new_with_byte_offset_and_length(&buffer, offset, length).to_vec())
+    }
+
+    async fn bulk_out(&mut self, endpoint: u8, data: &[u8]) -> Result<(), UsbError> {
+        let data = Uint8Array::from(data);
+        let result = call(&self.device, "transferOut", &[endpoint.into(), data.into()])
+            .await
+            .map_err(usb_error)?;
+        transfer_status(&result)
+    }
+
+    async fn bulk_in(&mut self, endpoint: u8, len: usize) -> Result<Vec<u8>, UsbError> {
+        let result = call(
+            &self.device,
+            "transferIn",
+            &[endpoint.into(), (len as u32).into()],
+        )
+        .await
+        .map_err(usb_error)?;
+        transfer_status(&result)?;
+        let view = get(&result, "data");
+        if view.is_undefined() || view.is_null() {
+            return Ok(Vec::new());
+        }
+        let buffer = get(&view, "buffer");
+        let offset = get(&view, "byteOffset").as_f64().unwrap_or(0.0) as u32;
+        let length = get(&view, "byteLength").as_f64().unwrap_or(0.0) as u32;
+        Ok(Uint8Array::new_with_byte_offset_and_length(&buffer, offset, length).to_vec())
+    }
+
+    async fn clear_halt(&mut self, endpoint_in: bool, endpoint: u8) -> Result<(), UsbError> {
+        let direction = if endpoint_in { "in" } else { "out" };
+        call(
+            &self.device,
+            "clearHalt",
+            &[direction.into(), endpoint.into()],
+        )
+        .await
+        .map(|_| ())
+        .map_err(usb_error)
     }
 
     async fn sleep(&mut self, duration: Duration) {

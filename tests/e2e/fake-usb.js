@@ -4,11 +4,15 @@
 //
 // Configuration: `globalThis.__fakeUsbConfig = { buses: [url, ...], chooser?: "first" | "cancel" }`.
 // Wire protocol on a bus WebSocket:
-//   device -> page: {"type":"usb","present":B,vendorId,productId,productName,interfaceName,
-//                    interfaceClass,interfaceSubclass,interfaceProtocol}   (each appearance is a
-//                    new USBDevice object, as in Chromium)
+//   device -> page: {"type":"usb","present":B,vendorId,productId,productName,
+//                    interfaces?:[{number,class,subclass,protocol,name,endpoints:[{endpointNumber,direction}]}]
+//                    | interfaceName,interfaceClass,interfaceSubclass,interfaceProtocol (one interface)}
+//                    (each appearance is a new USBDevice object, as in Chromium)
 //   page -> device: {"id":N,"dir":"in"|"out",requestType:byte,request,value,index,length?,data?:[bytes]}
+//                   {"id":N,"dir":"bulk_out",endpoint,data:[bytes]} | {"id":N,"dir":"bulk_in",endpoint,length}
+//                   {"id":N,"dir":"clear_halt",endpoint,in:B}
 //   device -> page: {"id":N,"status":"ok"|"stall"|"disconnected","data"?:[bytes]}
+// Claiming a mass-storage interface (class 08) throws SecurityError, as Chromium protects it.
 // Opened devices, requests and transfers are logged in `globalThis.__usbLog` for the tests.
 (() => {
   const config = globalThis.__fakeUsbConfig || { buses: [] };
@@ -33,14 +37,22 @@
     get configurations() { return [this.#configuration()]; }
     get configuration() { return this.#opened ? this.#config : null; }
 
-    #configuration() {
+    #interfaces() {
       const i = this.#info;
-      const alternate = {
-        alternateSetting: 0, interfaceClass: i.interfaceClass, interfaceSubclass: i.interfaceSubclass,
-        interfaceProtocol: i.interfaceProtocol, interfaceName: i.interfaceName, endpoints: [],
-      };
-      const iface = { interfaceNumber: 0, alternate, alternates: [alternate], get claimed() { return false; } };
-      return { configurationValue: 1, configurationName: null, interfaces: [iface] };
+      return i.interfaces || [{ number: 0, class: i.interfaceClass, subclass: i.interfaceSubclass,
+        protocol: i.interfaceProtocol, name: i.interfaceName, endpoints: [] }];
+    }
+
+    #configuration() {
+      const interfaces = this.#interfaces().map((d) => {
+        const alternate = {
+          alternateSetting: 0, interfaceClass: d.class, interfaceSubclass: d.subclass, interfaceProtocol: d.protocol,
+          interfaceName: d.name ?? null,
+          endpoints: (d.endpoints || []).map((e) => ({ endpointNumber: e.endpointNumber, direction: e.direction, type: "bulk", packetSize: 64 })),
+        };
+        return { interfaceNumber: d.number, alternate, alternates: [alternate], get claimed() { return false; } };
+      });
+      return { configurationValue: 1, configurationName: null, interfaces };
     }
 
     async open() {
@@ -64,7 +76,9 @@
       if (this.gone) throw gone();
       if (!this.#opened) throw new DOMException("The device must be opened first.", "InvalidStateError");
       if (this.#info.claimError) throw new DOMException("Unable to claim interface.", this.#info.claimError);
-      if (n !== 0) throw new DOMException("The interface number provided is not supported by the device in its current configuration.", "NotFoundError");
+      const d = this.#interfaces().find((x) => x.number === n);
+      if (!d) throw new DOMException("The interface number provided is not supported by the device in its current configuration.", "NotFoundError");
+      if (d.class === 0x08) throw new DOMException("The requested interface implements a protected class.", "SecurityError");
       this.#claimed.add(n);
     }
     async releaseInterface(n) { this.#claimed.delete(n); }
@@ -89,6 +103,37 @@
       const r = await this.#bus.request(this, { dir: "out", requestType, request: setup.request, value: setup.value, index: setup.index, data: bytes });
       if (r.status === "disconnected") throw gone();
       return { status: r.status, bytesWritten: r.status === "ok" ? bytes.length : 0 };
+    }
+
+    #endpoint(direction, n) {
+      if (this.gone) throw gone();
+      if (!this.#opened) throw new DOMException("The device must be opened first.", "InvalidStateError");
+      const owner = this.#interfaces().find((d) => (d.endpoints || []).some((e) => e.endpointNumber === n && e.direction === direction));
+      if (!owner || !this.#claimed.has(owner.number)) {
+        throw new DOMException("The specified endpoint is not part of a claimed and selected alternate interface.", "NotFoundError");
+      }
+    }
+
+    async transferOut(n, data) {
+      this.#endpoint("out", n);
+      const bytes = [...new Uint8Array(data.buffer ?? data, data.byteOffset ?? 0, data.byteLength)];
+      const r = await this.#bus.request(this, { dir: "bulk_out", endpoint: n, data: bytes });
+      if (r.status === "disconnected") throw gone();
+      return { status: r.status, bytesWritten: r.status === "ok" ? bytes.length : 0 };
+    }
+
+    async transferIn(n, length) {
+      this.#endpoint("in", n);
+      const r = await this.#bus.request(this, { dir: "bulk_in", endpoint: n, length });
+      if (r.status === "disconnected") throw gone();
+      const bytes = new Uint8Array(r.data || []);
+      return { status: r.status, data: r.status === "ok" ? new DataView(bytes.buffer) : undefined };
+    }
+
+    async clearHalt(direction, n) {
+      this.#endpoint(direction, n);
+      const r = await this.#bus.request(this, { dir: "clear_halt", endpoint: n, in: direction === "in" });
+      if (r.status === "disconnected") throw gone();
     }
 
     async controlTransferIn(setup, length) {

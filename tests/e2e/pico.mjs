@@ -38,8 +38,75 @@ export class Pico extends UsbSerialBoard {
     super();
     this.drive = drive;
     this.drives = new Set();
+    this.usbs = new Set();
+    this.t0 = performance.now();
+    /// Bytes of PICOBOOT data after which the cable is pulled (once), or null.
+    this.unplugAfter = null;
+    this.picobootBytes = 0;
     this.sectors = 0;
     this.serialIds = { usbVendorId: 0x2e8a, usbProductId: 0x0005, serialNumber: PICO_SERIAL };
+  }
+
+  /// The fake WebUSB bus (fake-usb.js): the BOOTSEL mode's USB device, whose PICOBOOT
+  /// interface is the simulated ROM's (`src/sim/picoboot.rs`, sharing the drive's flash).
+  attachUsb(ws) {
+    this.usbs.add(ws);
+    ws.send(this.#usbDevice());
+    ws.on("close", () => this.usbs.delete(ws));
+    ws.on("message", (data) => {
+      const req = JSON.parse(data.toString());
+      ws.send(JSON.stringify({ id: req.id, ...this.#picoboot(req) }));
+    });
+  }
+
+  #picoboot(req) {
+    if (this.state !== "bootsel") return { status: "disconnected" };
+    const now = performance.now() - this.t0;
+    try {
+      let data = [];
+      if (req.dir === "bulk_out") {
+        if (this.unplugAfter !== null && (this.picobootBytes += req.data.length) >= this.unplugAfter) {
+          this.unplugAfter = null;
+          this.events.push("unplugged");
+          this.drive.picoboot_unplug();
+          this.state = "off";
+          this.#announce();
+          return { status: "disconnected" };
+        }
+        this.drive.picoboot_out(now, req.endpoint, Uint8Array.from(req.data));
+      } else if (req.dir === "bulk_in") {
+        data = [...this.drive.picoboot_in(now, req.endpoint, req.length)];
+      } else if (req.dir === "clear_halt") {
+        this.drive.picoboot_clear_halt(req.in, req.endpoint);
+      } else {
+        data = [...this.drive.picoboot_control(now, req.requestType, req.request, req.value, req.index, req.length || 0)];
+      }
+      const due = this.drive.picoboot_reboot_due_ms();
+      if (due !== undefined && !this.rebootScheduled) {
+        this.rebootScheduled = true;
+        this.events.push("picoboot reboot");
+        setTimeout(() => { this.rebootScheduled = false; this.#reboot(); }, Math.max(0, due - now));
+      }
+      return { status: "ok", data };
+    } catch (e) {
+      return { status: String(e.message) === "disconnected" ? "disconnected" : "stall" };
+    }
+  }
+
+  /// Plugged back in while BOOTSEL is held (after an unplug).
+  plugInBootsel() {
+    this.#toBootsel();
+  }
+
+  #usbDevice() {
+    return JSON.stringify(this.state === "bootsel"
+      ? { type: "usb", present: true, vendorId: 0x2e8a, productId: this.drive.label() === "RP2350" ? 0x000f : 0x0003,
+          productName: this.drive.label() === "RP2350" ? "RP2350 Boot" : "RP2 Boot", claimError: this.claimError,
+          interfaces: [
+            { number: 0, class: 0x08, subclass: 0x06, protocol: 0x50, endpoints: [{ endpointNumber: 1, direction: "in" }, { endpointNumber: 2, direction: "out" }] },
+            { number: 1, class: 0xff, subclass: 0, protocol: 0, endpoints: [{ endpointNumber: 3, direction: "out" }, { endpointNumber: 4, direction: "in" }] },
+          ] }
+      : { type: "usb", present: false });
   }
 
   /// The fake File System Access drive's link: presence and files out, written sectors in.
@@ -68,6 +135,9 @@ export class Pico extends UsbSerialBoard {
   /// Tells the page's fakes what changed (the USB serial device, the drive).
   #announce() {
     this.announceSerial();
+    const usb = this.#usbDevice();
+    if (usb !== this.lastUsb) for (const ws of this.usbs) ws.send(usb);
+    this.lastUsb = usb;
     const drive = this.#driveMessage();
     if (drive !== this.lastDrive) for (const ws of this.drives) ws.send(drive);
     this.lastDrive = drive;
@@ -85,6 +155,7 @@ export class Pico extends UsbSerialBoard {
 
   #toBootsel() {
     this.state = "bootsel";
+    this.drive.picoboot_reconnect();
     this.events.push("bootsel");
     this.#announce();
   }

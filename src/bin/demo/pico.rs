@@ -9,9 +9,12 @@ use std::time::Duration;
 
 use wasm_bindgen::prelude::*;
 use webflash::boards::rp2::Rp2Chip;
+use webflash::sim::block_on;
 use webflash::sim::flash::NorFlash;
 use webflash::sim::micropython::Board;
+use webflash::sim::picoboot::PicobootSim;
 use webflash::sim::rp2::{bootable_image, AfterReboot, Bootsel, Written};
+use webflash::usb_device::{Setup, UsbDevice, UsbError};
 use webflash::web::time::now;
 
 use crate::serial_mp::{version_and_date, SerialMicroPython};
@@ -24,10 +27,19 @@ fn chip(name: &str) -> Result<Rp2Chip, JsError> {
     }
 }
 
-/// A Pico's BOOTSEL drive as its boot ROM serves it.
+/// A Pico in BOOTSEL mode as its boot ROM serves it: the drive, and the PICOBOOT interface
+/// (which share the flash).
 #[wasm_bindgen]
 pub struct Rp2Drive {
-    rom: Bootsel,
+    usb: PicobootSim,
+}
+
+fn usb_error(e: UsbError) -> JsError {
+    JsError::new(match e {
+        UsbError::Stall => "stall",
+        UsbError::Disconnected => "disconnected",
+        UsbError::Other(_) => "error",
+    })
 }
 
 #[wasm_bindgen]
@@ -35,27 +47,98 @@ impl Rp2Drive {
     /// `chip`: "rp2040" or "rp2350"; the flash starts as `contents`, the rest erased.
     #[wasm_bindgen(constructor)]
     pub fn new(chip_name: &str, flash_size: u32, contents: &[u8]) -> Result<Rp2Drive, JsError> {
+        let rom = Bootsel::new(chip(chip_name)?, flash_size as usize, contents);
         Ok(Rp2Drive {
-            rom: Bootsel::new(chip(chip_name)?, flash_size as usize, contents),
+            usb: PicobootSim::new(rom),
         })
     }
 
+    /// PICOBOOT: a bulk transfer to endpoint `ep` at `now_ms`. Throws "stall" or "disconnected".
+    pub fn picoboot_out(&mut self, now_ms: f64, ep: u8, data: &[u8]) -> Result<(), JsError> {
+        self.usb
+            .set_now(Duration::from_micros((now_ms * 1000.0) as u64));
+        block_on(self.usb.bulk_out(ep, data)).map_err(usb_error)
+    }
+
+    /// PICOBOOT: a bulk transfer from endpoint `ep`, at most `len` bytes.
+    pub fn picoboot_in(&mut self, now_ms: f64, ep: u8, len: u32) -> Result<Vec<u8>, JsError> {
+        self.usb
+            .set_now(Duration::from_micros((now_ms * 1000.0) as u64));
+        block_on(self.usb.bulk_in(ep, len as usize)).map_err(usb_error)
+    }
+
+    /// PICOBOOT's control requests (INTERFACE_RESET out, GET_COMMAND_STATUS in).
+    pub fn picoboot_control(
+        &mut self,
+        now_ms: f64,
+        request_type: u8,
+        request: u8,
+        value: u16,
+        index: u16,
+        length: u16,
+    ) -> Result<Vec<u8>, JsError> {
+        self.usb
+            .set_now(Duration::from_micros((now_ms * 1000.0) as u64));
+        let setup = Setup {
+            request_type,
+            request,
+            value,
+            index,
+        };
+        if request_type & 0x80 != 0 {
+            block_on(self.usb.control_in(setup, length)).map_err(usb_error)
+        } else {
+            block_on(self.usb.control_out(setup, &[]))
+                .map(|_| Vec::new())
+                .map_err(usb_error)
+        }
+    }
+
+    pub fn picoboot_clear_halt(&mut self, endpoint_in: bool, ep: u8) -> Result<(), JsError> {
+        block_on(self.usb.clear_halt(endpoint_in, ep)).map_err(usb_error)
+    }
+
+    /// When (ms on the caller's clock) the chip reboots after a PICOBOOT reboot, if one was asked.
+    pub fn picoboot_reboot_due_ms(&self) -> Option<f64> {
+        self.usb.reboot_due().map(|d| d.as_secs_f64() * 1000.0)
+    }
+
+    /// In BOOTSEL again (after a reboot or replugging): the ROM's PICOBOOT state starts afresh.
+    pub fn picoboot_reconnect(&mut self) {
+        self.usb.reconnect();
+    }
+
+    /// The cable is pulled during a PICOBOOT transfer.
+    pub fn picoboot_unplug(&mut self) {
+        self.usb.unplug();
+    }
+
+    /// Flip one bit at flash `address` after the next PICOBOOT write covering it (a bad cell).
+    pub fn picoboot_flip_after_write(&mut self, address: u32) {
+        self.usb.faults.flip_after_write = Some(address);
+    }
+
+    /// The flash (for tests).
+    pub fn flash(&self) -> Vec<u8> {
+        self.usb.rom.flash().to_vec()
+    }
+
     pub fn label(&self) -> String {
-        self.rom.volume_label().into()
+        self.usb.rom.volume_label().into()
     }
 
     pub fn info_uf2(&self) -> String {
-        self.rom.info_uf2().into()
+        self.usb.rom.info_uf2().into()
     }
 
     pub fn index_htm(&self) -> String {
-        self.rom.index_htm().into()
+        self.usb.rom.index_htm().into()
     }
 
     /// A 512-byte sector the host wrote: "ignored", "taken", or "complete" (then the chip
     /// reboots after `reboot_ms`).
     pub fn write_sector(&mut self, sector: &[u8]) -> String {
-        match self.rom.write_sector(sector) {
+        match self.usb.rom.write_sector(sector) {
             Written::Ignored => "ignored",
             Written::Taken => "taken",
             Written::Complete => "complete",
@@ -64,17 +147,17 @@ impl Rp2Drive {
     }
 
     pub fn reboot_ms(&self) -> u32 {
-        self.rom.reboot_delay().as_millis() as u32
+        self.usb.rom.reboot_delay().as_millis() as u32
     }
 
     /// Whether the chip runs the flash after a reboot (else it stays in BOOTSEL).
     pub fn boots_flash(&self) -> bool {
-        self.rom.after_reboot() == AfterReboot::RunsFlash
+        self.usb.rom.after_reboot() == AfterReboot::RunsFlash
     }
 
     /// The MicroPython banner in the flash, if any.
     pub fn banner(&self) -> Option<String> {
-        self.rom.micropython_banner()
+        self.usb.rom.micropython_banner()
     }
 }
 

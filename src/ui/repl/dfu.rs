@@ -23,7 +23,7 @@ use crate::dfu::{Dfu, DfuError};
 use crate::ui::firmware::Firmware;
 use crate::ui::uf2::is_dfu;
 use crate::usb_device::UsbError;
-use crate::web::webusb::{self, WebUsbDevice};
+use crate::web::webusb::{self, Kind, WebUsbDevice};
 
 /// ST's DFU bootloader (the STM32 system ROM, and mboot as MicroPython builds it).
 const STM32_DFU: (u16, u16) = (0x0483, 0xDF11);
@@ -153,11 +153,11 @@ async fn install(
             crate::web::time::sleep(Duration::from_millis(100)).await;
         }
         match device {
-            Some(device) => WebUsbDevice::open(device).await,
+            Some(device) => WebUsbDevice::open(device, Kind::Dfu).await,
             None => Err(webusb::OpenError::NoneChosen),
         }
     } else {
-        WebUsbDevice::choose(&[STM32_DFU]).await
+        WebUsbDevice::choose(&[STM32_DFU], Kind::Dfu).await
     };
     let dev = match opened {
         Ok(dev) => dev,

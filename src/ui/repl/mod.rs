@@ -7,6 +7,7 @@
 mod dfu;
 mod first_script;
 mod host;
+mod picoboot;
 mod uf2;
 
 use std::cell::RefCell;

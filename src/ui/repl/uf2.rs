@@ -23,7 +23,7 @@ use crate::web::fetch;
 
 /// Where the install stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Stage {
+pub(super) enum Stage {
     Idle,
     /// MicroPython was asked for its bootloader.
     EnteringBootsel,
@@ -37,7 +37,10 @@ enum Stage {
 }
 
 /// The UF2 to write for `chip`: the chosen file, or the manifest's build for that chip.
-async fn uf2_for(fw: &Firmware, chip: Option<Rp2Chip>) -> Result<(String, Vec<u8>), String> {
+pub(super) async fn uf2_for(
+    fw: &Firmware,
+    chip: Option<Rp2Chip>,
+) -> Result<(String, Vec<u8>), String> {
     match fw {
         Firmware::Single { label, data } => Ok((label.clone(), data.to_vec())),
         Firmware::Manifest { url, text } => {
@@ -59,7 +62,7 @@ async fn uf2_for(fw: &Firmware, chip: Option<Rp2Chip>) -> Result<(String, Vec<u8
 }
 
 /// One line about a UF2 file: name, size, SHA-256, what it holds.
-fn describe(name: &str, data: &[u8]) -> String {
+pub(super) fn describe(name: &str, data: &[u8]) -> String {
     let sha = crate::firmware::manifest::hex(&Sha256::digest(data)[..8]);
     let version =
         uf2::micropython_banner(data).unwrap_or_else(|| "no MicroPython banner found".into());
@@ -196,6 +199,14 @@ pub fn Uf2Panel(firmware: RwSignal<Option<Firmware>>, port: PortState) -> impl I
             spawn_local(write_to_drive(fw, stage, problems));
         }
     };
+    let on_bootloader = move |_| {
+        if let Some(fw) = firmware.get_untracked() {
+            spawn_local(super::picoboot::install(fw, stage, problems));
+        }
+    };
+    // PICOBOOT first where the browser has WebUSB (the demo Pico has only its drive).
+    let usb =
+        move || crate::web::webusb::supported() && !with_host(|h| h.is_demo()).unwrap_or(false);
     let on_download = move |_| {
         if let Some(Firmware::Single { data, .. }) = firmware.get_untracked() {
             crate::web::download("micropython.uf2", &data);
@@ -213,8 +224,11 @@ pub fn Uf2Panel(firmware: RwSignal<Option<Firmware>>, port: PortState) -> impl I
                 <div class="row">
                     <button class="primary" disabled=move || firmware.get().is_none() || stage.get() != Stage::Idle
                         on:click=on_install>"Install"</button>
+                    <Show when=move || stage.get() == Stage::NeedsDrive && usb()>
+                        <button class="primary" on:click=on_bootloader>"Choose the Pico's bootloader"</button>
+                    </Show>
                     <Show when=move || stage.get() == Stage::NeedsDrive>
-                        <button class="primary" on:click=on_drive>"Choose the Pico's drive"</button>
+                        <button class=move || if usb() { "secondary" } else { "primary" } on:click=on_drive>"Choose the Pico's drive"</button>
                     </Show>
                 </div>
             </Show>

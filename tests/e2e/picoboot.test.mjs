@@ -1,0 +1,116 @@
+// The Pico over PICOBOOT (issue 18): the BOOTSEL mode's vendor interface over WebUSB instead of
+// the drive — no drive to pick, and what reached the flash is read back and compared before
+// anything is called verified. The Pico is pico.mjs (the official MicroPython WebAssembly port on
+// its serial port; in BOOTSEL, the simulated boot ROM's drive and PICOBOOT interface sharing one
+// flash) behind fake navigator.serial, showDirectoryPicker and navigator.usb (fake-usb.js).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startServer, launchBrowser, openApp, screenshot } from "./harness.mjs";
+import { Pico, picoUf2, picoFlash } from "./pico.mjs";
+
+let server, browser;
+const devices = {};
+before(async () => {
+  server = await startServer(devices, {});
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+const PICO_124 = "MicroPython v1.24.1 on 2024-11-29; Raspberry Pi Pico with RP2040";
+const PICO_125 = "MicroPython v1.25.0 on 2025-04-15; Raspberry Pi Pico with RP2040";
+const PICO2_124 = "MicroPython v1.24.1 on 2024-11-29; Raspberry Pi Pico 2 with RP2350";
+const PICO2_125 = "MicroPython v1.25.0 on 2025-04-15; Raspberry Pi Pico 2 with RP2350";
+
+async function picoPage(name, pico) {
+  devices[name] = pico;
+  return openApp(browser.context, server.url,
+    { ports: [{ bus: server.busUrl(name), url: server.wsUrl(name) }] },
+    { drive: { url: server.driveUrl(name), picker: "drive" }, usb: { buses: [server.usbUrl(name)] } });
+}
+
+async function verdict(page, version) {
+  const field = page.locator('[data-field="micropython"]').filter({ hasText: version });
+  try {
+    await field.waitFor({ timeout: 60000 });
+  } catch (e) {
+    const status = await page.getByRole("status").innerText().catch(() => "?");
+    await screenshot(page, `picoboot-verdict-timeout-${version}`);
+    throw new Error(`no verdict for ${version}; status: ${status}; errors: ${page.errors}; console: ${(page.consoleLog || []).join(" / ")}`);
+  }
+  return field.innerText();
+}
+
+/// Connects, chooses the UF2, presses Install and waits for BOOTSEL's USB device.
+async function toBootloader(page, uf2, version) {
+  await page.getByRole("button", { name: "Connect" }).click();
+  await verdict(page, version);
+  await page.getByLabel("Firmware file").setInputFiles({ name: "firmware.uf2", mimeType: "application/octet-stream", buffer: uf2 });
+  await page.getByRole("button", { name: "Install" }).click();
+  const choose = page.getByRole("button", { name: "Choose the Pico's bootloader" });
+  await choose.waitFor({ timeout: 20000 });
+  await page.waitForFunction(() => (globalThis.__usbLog || []).some((e) => /^\+RP2(350)? Boot$/.test(e)));
+  return choose;
+}
+
+for (const [chip, from, to] of [["rp2040", PICO_124, PICO_125], ["rp2350", PICO2_124, PICO2_125]]) {
+  test(`a ${chip} Pico running MicroPython: installed by PICOBOOT, read back, rebooted, hello`, async () => {
+    const pico = await Pico.create({ chip, flash: await picoFlash(from, chip) });
+    const page = await picoPage(`update-${chip}`, pico);
+    const uf2 = await picoUf2(to, { chip });
+    await (await toBootloader(page, uf2, "v1.24.1")).click();
+    assert.match(await verdict(page, "v1.25.0"), /MicroPython v1\.25\.0 on Raspberry Pi Pico( 2)? works: it answered print\('hello'\) with hello/);
+    assert.ok(pico.events.includes("picoboot reboot"), pico.events.join(", "));
+    assert.equal(pico.sectors, 0, "nothing went through the drive");
+    const banner = new TextDecoder().decode(pico.drive.flash().subarray(0, 64 * 1024));
+    assert.ok(banner.includes(to));
+    await screenshot(page, `picoboot-${chip}`);
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
+}
+
+test("unplugged mid-write by PICOBOOT: a clear message, then a clean second attempt verifies", async () => {
+  const pico = await Pico.create({ flash: await picoFlash(PICO_124) });
+  pico.unplugAfter = 20 * 1024;
+  const page = await picoPage("unplug", pico);
+  const choose = await toBootloader(page, await picoUf2(PICO_125), "v1.24.1");
+  await choose.click();
+  await page.getByRole("status").filter({ hasText: /disconnected, so MicroPython is NOT verified/ }).waitFor({ timeout: 30000 });
+  assert.ok(pico.events.includes("unplugged"));
+  pico.plugInBootsel();
+  await page.waitForFunction(() => (globalThis.__usbLog || []).filter((e) => e === "+RP2 Boot").length === 2);
+  await page.getByRole("button", { name: "Choose the Pico's bootloader" }).click();
+  assert.match(await verdict(page, "v1.25.0"), /works/);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test("when PICOBOOT cannot be claimed the reason is shown and the drive still installs", async () => {
+  const pico = await Pico.create({ flash: await picoFlash(PICO_124) });
+  pico.claimError = "NetworkError";
+  const page = await picoPage("fallback", pico);
+  const choose = await toBootloader(page, await picoUf2(PICO_125), "v1.24.1");
+  await choose.click();
+  await page.getByRole("status").filter({ hasText: /could not be used over USB: .*WinUSB.*Choose the Pico's drive/ }).waitFor({ timeout: 10000 });
+  await page.getByRole("button", { name: "Choose the Pico's drive" }).click();
+  assert.match(await verdict(page, "v1.25.0"), /works/);
+  assert.ok(pico.sectors > 0, "installed through the drive");
+  await page.close();
+});
+
+test("a byte that changed in flash after writing is caught by the read-back: no 'verified', no reboot", async () => {
+  const pico = await Pico.create({ flash: await picoFlash(PICO_124) });
+  const page = await picoPage("flip", pico);
+  const choose = await toBootloader(page, await picoUf2(PICO_125), "v1.24.1");
+  pico.drive.picoboot_flip_after_write(0x10000000 + 5000);
+  await choose.click();
+  const status = page.getByRole("status").filter({ hasText: /found different bytes .* NOT verified/ });
+  await status.waitFor({ timeout: 30000 });
+  assert.doesNotMatch(await status.innerText(), /match the file/);
+  assert.ok(!pico.events.includes("picoboot reboot"), pico.events.join(", "));
+  assert.equal(pico.state, "bootsel", "left in BOOTSEL for another try");
+  await page.close();
+});
