@@ -219,3 +219,55 @@ fn a_misaligned_erase_is_refused_by_the_rp2350_and_silently_skipped_by_the_rp204
         assert!(dev.rom.flash()[..8192].iter().all(|&b| b == 0));
     });
 }
+
+#[test]
+fn a_whole_flash_backup_restores_byte_exact_and_another_chips_is_refused() {
+    use webflash::boards::rp2_backup::{Backup, BackupError};
+    block_on(async {
+        let (file, _) = uf2_for(Rp2Chip::Rp2040, 128 * 1024, "MicroPython v1.24.1 on x");
+        let mut flash = vec![0xFF; 2 * MB];
+        flash[MB..MB + 6].copy_from_slice(b"files!");
+        let mut p = pico(Rp2Chip::Rp2040, &flash);
+        p.connect().await.unwrap();
+        p.install(&rp2::pages(&file, Rp2Chip::Rp2040), |_, _, _| {})
+            .await
+            .unwrap();
+        let saved = p.read_flash(|_, _| {}).await.unwrap();
+        let backup = Backup {
+            chip: Rp2Chip::Rp2040,
+            unique_id: "E6613852834A202C".into(),
+            date: "2026-12-06".into(),
+            flash: saved.clone(),
+        };
+        let bytes = backup.encode();
+        // Later: another firmware and other files.
+        let (other, _) = uf2_for(Rp2Chip::Rp2040, 300 * 1024, "MicroPython v1.25.0 on x");
+        p.install(&rp2::pages(&other, Rp2Chip::Rp2040), |_, _, _| {})
+            .await
+            .unwrap();
+        assert_ne!(p.device().rom.flash(), &saved[..]);
+        // Restored from the file: byte-exact, read back whole.
+        let back = Backup::decode(&bytes).unwrap();
+        let size = p.flash_size().await.unwrap().map(|s| s as usize);
+        back.fits(Rp2Chip::Rp2040, size).unwrap();
+        assert!(
+            p.install(&back.pages(), |_, _, _| {})
+                .await
+                .unwrap()
+                .verified
+        );
+        assert_eq!(p.device().rom.flash(), &saved[..]);
+        // An RP2350's backup is refused on an RP2040 before anything is written.
+        let mut pico2 = pico(Rp2Chip::Rp2350, &bootable_image(Rp2Chip::Rp2350, "x", 4096));
+        pico2.connect().await.unwrap();
+        let of_pico2 = Backup {
+            chip: Rp2Chip::Rp2350,
+            flash: pico2.read_flash(|_, _| {}).await.unwrap(),
+            ..backup
+        };
+        assert!(matches!(
+            of_pico2.fits(Rp2Chip::Rp2040, size),
+            Err(BackupError::OtherChip { .. })
+        ));
+    });
+}

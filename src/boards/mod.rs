@@ -8,4 +8,5 @@ pub mod first_script;
 pub mod identify;
 pub mod picoboot;
 pub mod rp2;
+pub mod rp2_backup;
 pub mod uf2;

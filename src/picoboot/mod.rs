@@ -241,26 +241,26 @@ impl<D: UsbDevice> Picoboot<D> {
             progress("write", i, sectors.len());
             // What the sector holds outside the image stays: read it when the image does not
             // cover it whole.
-            let mut buf = vec![0xFFu8; SECTOR as usize];
-            let mut covered = 0;
-            for (address, data) in &ranges {
-                let (start, end) = (*address as u64, *address as u64 + data.len() as u64);
-                let (s, e) = (sector as u64, sector as u64 + SECTOR as u64);
-                let (from, to) = (start.max(s), end.min(e));
-                if from < to {
-                    covered += (to - from) as usize;
-                }
-            }
-            if covered < SECTOR as usize {
-                buf = self.read(sector, SECTOR as usize).await?;
-            }
-            for (address, data) in &ranges {
-                for (i, &b) in data.iter().enumerate() {
-                    let a = *address as u64 + i as u64;
-                    if a >= sector as u64 && a < sector as u64 + SECTOR as u64 {
-                        buf[(a - sector as u64) as usize] = b;
-                    }
-                }
+            let (s, e) = (sector as u64, sector as u64 + SECTOR as u64);
+            let overlaps: Vec<(usize, &[u8])> = ranges
+                .iter()
+                .filter_map(|(address, data)| {
+                    let start = *address as u64;
+                    let (from, to) = (start.max(s), (start + data.len() as u64).min(e));
+                    (from < to).then(|| {
+                        let part = &data[(from - start) as usize..(to - start) as usize];
+                        ((from - s) as usize, part)
+                    })
+                })
+                .collect();
+            let covered: usize = overlaps.iter().map(|(_, p)| p.len()).sum();
+            let mut buf = if covered < SECTOR as usize {
+                self.read(sector, SECTOR as usize).await?
+            } else {
+                vec![0xFF; SECTOR as usize]
+            };
+            for (at, part) in overlaps {
+                buf[at..at + part.len()].copy_from_slice(part);
             }
             self.rewrite_sector(sector, &buf).await?;
         }

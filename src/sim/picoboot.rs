@@ -354,9 +354,10 @@ impl PicobootSim {
         }
         self.written += n as usize;
         let base = self.offset(address);
-        for (i, &b) in bytes[..n as usize].iter().enumerate() {
+        let flash = &mut self.rom.flash_mut()[base..base + n as usize];
+        for (cell, &b) in flash.iter_mut().zip(&bytes[..n as usize]) {
             // NOR flash: programming clears bits, it never sets them.
-            self.rom.flash_mut()[base + i] &= b;
+            *cell &= b;
         }
         if let Some(flip) = self.faults.flip_after_write {
             if (address..address + n).contains(&flip) {
