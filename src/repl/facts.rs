@@ -18,15 +18,19 @@ pub struct BoardFacts {
     pub free: Option<u64>,
     /// Entries in `/`, if it can list them.
     pub files: Option<u32>,
+    /// `machine.unique_id()` in hex, if the firmware has it.
+    pub unique_id: Option<String>,
 }
 
-/// Prints `platform free files` in one line, each -1 when unknown.
+/// Prints `platform free files uid` in one line, each -1 when unknown.
 const ASK: &str = "import sys, os\n\
 try:\n s = os.statvfs('/'); f = s[0] * s[3]\n\
 except Exception:\n f = -1\n\
 try:\n n = len(os.listdir('/'))\n\
 except Exception:\n n = -1\n\
-print(sys.platform, f, n)";
+try:\n import machine; u = ''.join('%02x' % b for b in machine.unique_id())\n\
+except Exception:\n u = -1\n\
+print(sys.platform, f, n, u)";
 
 impl<P: Port> Repl<P> {
     /// The board's facts, given the banner it printed.
@@ -51,6 +55,7 @@ impl BoardFacts {
             &self.platform,
             &number(self.free),
             &number(self.files.map(u64::from)),
+            self.unique_id.as_deref().unwrap_or(""),
         ]
         .map(|f| f.replace('\t', " "))
         .join("\t")
@@ -59,7 +64,7 @@ impl BoardFacts {
     /// The inverse of [`BoardFacts::encode`].
     pub fn decode(line: &str) -> Option<BoardFacts> {
         let f: Vec<&str> = line.split('\t').collect();
-        let [version, date, board, mcu, platform, free, files] = f[..] else {
+        let [version, date, board, mcu, platform, free, files, unique_id] = f[..] else {
             return None;
         };
         Some(BoardFacts {
@@ -70,6 +75,7 @@ impl BoardFacts {
             platform: platform.into(),
             free: free.parse().ok(),
             files: files.parse().ok(),
+            unique_id: (!unique_id.is_empty()).then(|| unique_id.to_string()),
         })
     }
 }
@@ -87,6 +93,10 @@ pub fn parse(banner: &Banner, answer: &str) -> BoardFacts {
         platform,
         free: known(words.next()).map(|v| v as u64),
         files: known(words.next()).map(|v| v as u32),
+        unique_id: words
+            .next()
+            .filter(|u| u.len() >= 2 && u.chars().all(|c| c.is_ascii_hexdigit()))
+            .map(str::to_string),
     }
 }
 
@@ -99,7 +109,8 @@ mod tests {
         let banner =
             Banner::find("MicroPython v1.24.1 on 2024-11-29; Raspberry Pi Pico with RP2040\r\n")
                 .unwrap();
-        let f = parse(&banner, "rp2 1347584 3\r\n");
+        let f = parse(&banner, "rp2 1347584 3 e6613852834a202c\r\n");
+        assert_eq!(f.unique_id.as_deref(), Some("e6613852834a202c"));
         assert_eq!(
             (
                 f.platform.as_str(),

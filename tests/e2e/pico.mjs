@@ -81,11 +81,13 @@ export class Pico extends UsbSerialBoard {
       } else {
         data = [...this.drive.picoboot_control(now, req.requestType, req.request, req.value, req.index, req.length || 0)];
       }
-      const due = this.drive.picoboot_reboot_due_ms();
-      if (due !== undefined && !this.rebootScheduled) {
+      // The ROM's clock includes modeled flash times the fake does not wait out: the reboot
+      // comes its delay after the command, on the test's clock.
+      const wait = this.drive.picoboot_reboot_in_ms();
+      if (wait !== undefined && !this.rebootScheduled) {
         this.rebootScheduled = true;
         this.events.push("picoboot reboot");
-        setTimeout(() => { this.rebootScheduled = false; this.#reboot(); }, Math.max(0, due - now));
+        setTimeout(() => { this.rebootScheduled = false; this.#reboot(); }, wait);
       }
       return { status: "ok", data };
     } catch (e) {

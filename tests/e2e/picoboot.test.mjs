@@ -5,6 +5,8 @@
 // flash) behind fake navigator.serial, showDirectoryPicker and navigator.usb (fake-usb.js).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import fs from "node:fs";
+import crypto from "node:crypto";
 import { startServer, launchBrowser, openApp, screenshot } from "./harness.mjs";
 import { Pico, picoUf2, picoFlash } from "./pico.mjs";
 
@@ -112,5 +114,57 @@ test("a byte that changed in flash after writing is caught by the read-back: no 
   assert.doesNotMatch(await status.innerText(), /match the file/);
   assert.ok(!pico.events.includes("picoboot reboot"), pico.events.join(", "));
   assert.equal(pico.state, "bootsel", "left in BOOTSEL for another try");
+  await page.close();
+});
+
+test("whole-flash backup and restore by PICOBOOT, byte-exact; an RP2350's backup is refused on an RP2040", async () => {
+  const pico = await Pico.create({ flash: await picoFlash(PICO_124) });
+  const page = await picoPage("backup", pico);
+  await page.getByRole("button", { name: "Connect" }).click();
+  await verdict(page, "v1.24.1");
+  const before = Buffer.from(pico.drive.flash());
+  await page.getByRole("button", { name: "Back up the whole flash" }).click();
+  const choose = page.getByRole("button", { name: "Choose the Pico's bootloader" });
+  await choose.waitFor({ timeout: 20000 });
+  await page.waitForFunction(() => (globalThis.__usbLog || []).includes("+RP2 Boot"));
+  const [download] = await Promise.all([page.waitForEvent("download", { timeout: 60000 }), choose.click()]);
+  const file = fs.readFileSync(await download.path());
+  assert.match(download.suggestedFilename(), /^pico-flash-RP2040-\d{4}-\d\d-\d\d\.picobackup$/);
+  const nl = file.indexOf(10, 8);
+  const header = JSON.parse(file.subarray(8, nl).toString());
+  assert.equal(header.chip, "RP2040");
+  assert.equal(header.flash_size, 2 << 20);
+  assert.equal(header.unique_id, "e6613852834a202c", "machine.unique_id() from the board check");
+  assert.ok(file.subarray(nl + 1).equals(before), "the backup holds the whole flash");
+  // Back in MicroPython; then a newer firmware goes on.
+  await verdict(page, "v1.24.1");
+  await page.getByLabel("Firmware file").setInputFiles({ name: "new.uf2", mimeType: "application/octet-stream", buffer: await picoUf2(PICO_125) });
+  await page.getByRole("button", { name: "Install" }).click();
+  await choose.waitFor({ timeout: 20000 });
+  await page.waitForFunction(() => (globalThis.__usbLog || []).filter((e) => e === "+RP2 Boot").length === 2);
+  await choose.click();
+  await verdict(page, "v1.25.0");
+  assert.ok(!Buffer.from(pico.drive.flash()).equals(before));
+  // Restored from the file: every byte as it was, and the old MicroPython answers again.
+  await page.getByLabel("Restore the whole flash").setInputFiles({ name: "backup.picobackup", mimeType: "application/octet-stream", buffer: file });
+  await choose.waitFor({ timeout: 20000 });
+  await page.waitForFunction(() => (globalThis.__usbLog || []).filter((e) => e === "+RP2 Boot").length === 3);
+  await choose.click();
+  await verdict(page, "v1.24.1");
+  assert.ok(Buffer.from(pico.drive.flash()).equals(before), "restored byte-exact");
+  // A Pico 2's backup (made the same way) is refused before anything is written.
+  const flash2 = Buffer.alloc(4 << 20, 0xab);
+  const sha = crypto.createHash("sha256").update(flash2).digest("hex");
+  const other = Buffer.concat([Buffer.from(`WFPICO1\n{"chip":"RP2350","unique_id":"","flash_size":${4 << 20},"date":"2026-12-01","sha256":"${sha}"}\n`), flash2]);
+  await page.getByLabel("Restore the whole flash").setInputFiles({ name: "pico2.picobackup", mimeType: "application/octet-stream", buffer: other });
+  await choose.waitFor({ timeout: 20000 });
+  await page.waitForFunction(() => (globalThis.__usbLog || []).filter((e) => e === "+RP2 Boot").length === 4);
+  const unchanged = Buffer.from(pico.drive.flash());
+  await choose.click();
+  const why = page.getByRole("list", { name: "Why the firmware was refused" });
+  await why.waitFor({ timeout: 20000 });
+  assert.match(await why.innerText(), /This backup is of an RP2350 \(Raspberry Pi Pico 2\), but the board is an RP2040/);
+  assert.ok(Buffer.from(pico.drive.flash()).equals(unchanged), "nothing written");
+  assert.deepEqual(page.errors, []);
   await page.close();
 });

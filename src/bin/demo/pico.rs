@@ -98,9 +98,13 @@ impl Rp2Drive {
         block_on(self.usb.clear_halt(endpoint_in, ep)).map_err(usb_error)
     }
 
-    /// When (ms on the caller's clock) the chip reboots after a PICOBOOT reboot, if one was asked.
-    pub fn picoboot_reboot_due_ms(&self) -> Option<f64> {
-        self.usb.reboot_due().map(|d| d.as_secs_f64() * 1000.0)
+    /// Milliseconds from now (the ROM's clock) until the chip reboots after a PICOBOOT reboot,
+    /// if one was asked.
+    pub fn picoboot_reboot_in_ms(&self) -> Option<f64> {
+        let now = self.usb.now();
+        self.usb
+            .reboot_due()
+            .map(|d| d.saturating_sub(now).as_secs_f64() * 1000.0)
     }
 
     /// In BOOTSEL again (after a reboot or replugging): the ROM's PICOBOOT state starts afresh.

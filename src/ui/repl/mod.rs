@@ -143,6 +143,11 @@ fn board_mcu() -> Option<RwSignal<String>> {
     MCU.with(|m| m.get())
 }
 
+/// `machine.unique_id()` from the last check, in hex, when the firmware had it.
+fn board_unique_id() -> Option<String> {
+    UNIQUE_ID.with(|u| u.borrow().clone())
+}
+
 /// The page tells the card whether a board is connected and whether it is busy.
 pub fn set_port(open: bool, busy: bool) {
     if let Some((port, _)) = SIGNALS.with(|s| s.get()) {
@@ -168,6 +173,7 @@ pub async fn check_running_from_page() {
 
 thread_local! {
     static HOST: RefCell<Option<Host>> = const { RefCell::new(None) };
+    static UNIQUE_ID: RefCell<Option<String>> = const { RefCell::new(None) };
     static SIGNALS: std::cell::Cell<Option<(PortState, RwSignal<Check>)>> = const { std::cell::Cell::new(None) };
     /// Keystrokes waiting to go to the board, and the terminal they came from.
     static CONSOLE: RefCell<(Vec<u8>, Option<Rc<Term>>)> = const { RefCell::new((Vec::new(), None)) };
@@ -283,6 +289,7 @@ async fn check_with(check: RwSignal<Check>, reset: bool, listen: Duration) {
             if let Some(mcu) = MCU.with(|m| m.get()) {
                 mcu.set(facts.mcu.clone());
             }
+            UNIQUE_ID.with(|u| *u.borrow_mut() = facts.unique_id.clone());
         }
         repl.exit_raw().await.map_err(|e| e.to_string())?;
         if !hello {

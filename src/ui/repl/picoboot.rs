@@ -4,10 +4,13 @@
 //! browsers without WebUSB and for boards whose PICOBOOT interface cannot be claimed.
 
 use leptos::prelude::*;
+use sha2::{Digest, Sha256};
 
 use super::uf2::{describe, uf2_for, Stage};
 use super::{with_host, Page};
 use crate::boards::rp2::{self, Rp2Chip};
+use crate::boards::rp2_backup::Backup;
+use crate::firmware::manifest::hex;
 use crate::picoboot::Picoboot;
 use crate::ui::firmware::Firmware;
 use crate::web::webusb::{Kind, OpenError, WebUsbDevice};
@@ -24,6 +27,156 @@ fn unusable(e: &OpenError) -> String {
         OpenError::NotDfu(what) | OpenError::Other(what) => what.clone(),
     };
     format!("The Pico's bootloader could not be used over USB: {why}. You can still install through its drive: press \"Choose the Pico's drive\".")
+}
+
+/// What "Choose the Pico's bootloader" does once the Pico is chosen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Job {
+    Install,
+    /// Read the whole flash into a backup file.
+    Backup,
+    /// Write a backup file back.
+    Restore(Vec<u8>),
+}
+
+/// The chosen Pico's PICOBOOT interface, connected (exclusive access), and its chip.
+async fn open() -> Result<(Picoboot<WebUsbDevice>, Rp2Chip), String> {
+    let dev = WebUsbDevice::choose(&BOOTSEL, Kind::Picoboot)
+        .await
+        .map_err(|e| unusable(&e))?;
+    let chip = if dev.product_id == 0x000F {
+        Rp2Chip::Rp2350
+    } else {
+        Rp2Chip::Rp2040
+    };
+    let interface = dev.interface;
+    let mut pico = Picoboot::new(dev, interface, chip);
+    pico.connect().await.map_err(|e| e.to_string())?;
+    Ok((pico, chip))
+}
+
+/// Reboots the Pico into its flash and follows it back to its serial port and the hello check.
+async fn restart(mut pico: Picoboot<WebUsbDevice>, stage: RwSignal<Stage>, done: String) {
+    let state = Page;
+    if let Err(e) = pico.reboot().await {
+        stage.set(Stage::NeedsDrive);
+        return state.warn(e.to_string());
+    }
+    stage.set(Stage::Restarting);
+    state.say(format!(
+        "{done} The Pico restarts into its firmware; waiting for its serial port…"
+    ));
+    let Some(host) = with_host(|h| h.clone()) else {
+        return;
+    };
+    let back = host.follow_micropython().await;
+    stage.set(Stage::Idle);
+    if back {
+        super::check_running_from_page().await;
+    }
+}
+
+/// Runs `job` on the Pico the user picks.
+pub async fn run(
+    job: Job,
+    fw: Option<Firmware>,
+    stage: RwSignal<Stage>,
+    problems: RwSignal<Vec<String>>,
+) {
+    match job {
+        Job::Install => {
+            if let Some(fw) = fw {
+                install(fw, stage, problems).await;
+            }
+        }
+        Job::Backup => backup(stage).await,
+        Job::Restore(bytes) => restore(bytes, stage, problems).await,
+    }
+}
+
+/// The page's progress bar follows `done` of `total`.
+fn progress(stage: RwSignal<Stage>, done: usize, total: usize) {
+    stage.set(Stage::Writing {
+        percent: (done * 100 / total.max(1)) as u32,
+    });
+}
+
+/// Reads the whole flash and saves it as a backup file, then restarts the Pico.
+async fn backup(stage: RwSignal<Stage>) {
+    let state = Page;
+    let (mut pico, chip) = match open().await {
+        Ok(p) => p,
+        Err(e) => return state.warn(e),
+    };
+    let flash = match pico.read_flash(|d, t| progress(stage, d, t)).await {
+        Ok(flash) => flash,
+        Err(e) => {
+            stage.set(Stage::NeedsDrive);
+            return state.warn(e.to_string());
+        }
+    };
+    let date: String = String::from(js_sys::Date::new_0().to_iso_string())
+        .chars()
+        .take(10)
+        .collect();
+    let backup = Backup {
+        chip,
+        unique_id: super::board_unique_id().unwrap_or_default(),
+        date: date.clone(),
+        flash,
+    };
+    let id = if chip == Rp2Chip::Rp2350 {
+        "RP2350"
+    } else {
+        "RP2040"
+    };
+    let name = format!("pico-flash-{id}-{date}.picobackup");
+    crate::web::download(&name, &backup.encode());
+    let sha = hex(&Sha256::digest(&backup.flash)[..8]);
+    let done = format!(
+        "Backed up the whole flash ({} KB, SHA-256 {sha}…) to {name}.",
+        backup.flash.len() / 1024
+    );
+    restart(pico, stage, done).await;
+}
+
+/// Writes a backup back: the same chip and flash size only, every sector, read back whole.
+async fn restore(bytes: Vec<u8>, stage: RwSignal<Stage>, problems: RwSignal<Vec<String>>) {
+    let state = Page;
+    let refuse = |text: String| {
+        state.warn("Nothing was written. See the reason below.");
+        problems.set(vec![text]);
+    };
+    let backup = match Backup::decode(&bytes) {
+        Ok(b) => b,
+        Err(e) => return refuse(e.to_string()),
+    };
+    let (mut pico, chip) = match open().await {
+        Ok(p) => p,
+        Err(e) => return state.warn(e),
+    };
+    let size = pico.flash_size().await.ok().flatten().map(|s| s as usize);
+    if let Err(e) = backup.fits(chip, size) {
+        let _ = pico.release().await;
+        return refuse(e.to_string());
+    }
+    problems.set(Vec::new());
+    match pico
+        .install(&backup.pages(), |_, d, t| progress(stage, d, t))
+        .await
+    {
+        Ok(_) => {
+            let done = format!(
+                "Restored the whole flash from the backup of {} and read it back: every byte matches (SHA-256).",
+                backup.date
+            );
+            restart(pico, stage, done).await;
+        }
+        Err(e) => {
+            stage.set(Stage::NeedsDrive);
+            state.warn(e.to_string());
+        }
+    }
 }
 
 /// Picks the Pico's PICOBOOT interface, checks the file for its chip and flash, installs it,

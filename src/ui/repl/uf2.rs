@@ -13,6 +13,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use sha2::{Digest, Sha256};
 
+use super::picoboot::Job;
 use super::{with_host, Page, PortState};
 use crate::boards::rp2::{self, DriveInfo, Rp2Chip};
 use crate::boards::uf2;
@@ -160,6 +161,7 @@ pub fn Uf2Panel(firmware: RwSignal<Option<Firmware>>, port: PortState) -> impl I
     let state = Page;
     let stage = RwSignal::new(Stage::Idle);
     let problems = RwSignal::new(Vec::<String>::new());
+    let job = RwSignal::new(Job::Install);
     let summary = move || match firmware.get() {
         Some(Firmware::Single { label, data }) => describe(&label, &data),
         Some(Firmware::Manifest { url, .. }) => {
@@ -173,6 +175,7 @@ pub fn Uf2Panel(firmware: RwSignal<Option<Firmware>>, port: PortState) -> impl I
         let Some(fw) = firmware.get_untracked() else {
             return;
         };
+        job.set(Job::Install);
         problems.set(Vec::new());
         let chip = running_chip(port);
         if let (Some(chip), Firmware::Single { data, .. }) = (chip, &fw) {
@@ -199,10 +202,42 @@ pub fn Uf2Panel(firmware: RwSignal<Option<Firmware>>, port: PortState) -> impl I
             spawn_local(write_to_drive(fw, stage, problems));
         }
     };
+    // What "Choose the Pico's bootloader" does: the install, or a whole-flash backup/restore.
     let on_bootloader = move |_| {
-        if let Some(fw) = firmware.get_untracked() {
-            spawn_local(super::picoboot::install(fw, stage, problems));
+        spawn_local(super::picoboot::run(
+            job.get_untracked(),
+            firmware.get_untracked(),
+            stage,
+            problems,
+        ));
+    };
+    // Backup and restore need the Pico in BOOTSEL; from MicroPython it is asked for it first.
+    let start_flash_job = move |j: Job| {
+        problems.set(Vec::new());
+        job.set(j);
+        if running_chip(port).is_some() {
+            stage.set(Stage::EnteringBootsel);
+            spawn_local(async move {
+                enter_bootsel().await;
+                stage.set(Stage::NeedsDrive);
+            });
+        } else {
+            stage.set(Stage::NeedsDrive);
+            state.say("Hold the BOOTSEL button on the Pico while you plug it in, then press \"Choose the Pico's bootloader\".");
         }
+    };
+    let on_backup = move |_| start_flash_job(Job::Backup);
+    let on_restore = move |e: leptos::ev::Event| {
+        use wasm_bindgen::JsCast;
+        let input: web_sys::HtmlInputElement = e.target().unwrap().unchecked_into();
+        let Some(file) = input.files().and_then(|f| f.get(0)) else {
+            return;
+        };
+        spawn_local(async move {
+            if let Ok(buf) = wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
+                start_flash_job(Job::Restore(js_sys::Uint8Array::new(&buf).to_vec()));
+            }
+        });
     };
     // PICOBOOT first where the browser has WebUSB (the demo Pico has only its drive).
     let usb =
@@ -230,6 +265,13 @@ pub fn Uf2Panel(firmware: RwSignal<Option<Firmware>>, port: PortState) -> impl I
                     <Show when=move || stage.get() == Stage::NeedsDrive>
                         <button class=move || if usb() { "secondary" } else { "primary" } on:click=on_drive>"Choose the Pico's drive"</button>
                     </Show>
+                </div>
+            </Show>
+            <Show when=move || usb() && stage.get() == Stage::Idle>
+                <div class="row">
+                    <button class="secondary" on:click=on_backup>"Back up the whole flash"</button>
+                    <label class="hint">"Restore the whole flash "
+                        <input type="file" accept=".picobackup" aria-label="Restore the whole flash" on:change=on_restore/></label>
                 </div>
             </Show>
             {move || match stage.get() {
