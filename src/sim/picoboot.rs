@@ -20,9 +20,12 @@ use crate::boards::rp2::Rp2Chip;
 use crate::sim::rp2::Bootsel;
 use crate::usb_device::{Setup, UsbDevice, UsbError};
 
-const BYTE: Duration = Duration::from_nanos(1000);
-const ERASE: Duration = Duration::from_millis(45);
-const PROGRAM: Duration = Duration::from_micros(800);
+/// A byte of bulk data at full speed (about 1 MB/s; the bus's ceiling is 19 packets of 64 bytes
+/// per 1 ms frame, 1.216 MB/s).
+pub const BYTE: Duration = Duration::from_nanos(1000);
+/// A 4 KiB sector erase and a 256-byte page program on the Pico's QSPI flash (W25Q16JV typical).
+pub const ERASE: Duration = Duration::from_millis(45);
+pub const PROGRAM: Duration = Duration::from_micros(800);
 
 /// Where a command stands.
 #[derive(Debug, Clone, PartialEq, Eq)]

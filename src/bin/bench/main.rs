@@ -16,6 +16,7 @@ mod cases;
 mod files;
 mod image;
 mod modeled;
+mod pico;
 mod report;
 mod rfc2217_port;
 mod side;
@@ -66,6 +67,7 @@ fn run(side: bool) -> Result<Doc, String> {
     cases::stub_cases(&stub(Chip::Esp32)?, &mut modeled);
     modeled.push(cases::first_block_row());
     modeled.extend(files::modeled()?);
+    modeled.extend(pico::modeled()?);
     print_table(
         &format!("Modeled (virtual clock, {} baud, with stub)", cases::BAUD),
         &modeled,
