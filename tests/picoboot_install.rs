@@ -271,3 +271,39 @@ fn a_whole_flash_backup_restores_byte_exact_and_another_chips_is_refused() {
         ));
     });
 }
+
+#[test]
+fn a_cancelled_install_stops_between_sectors_says_so_and_the_next_one_works() {
+    block_on(async {
+        let (file, image) = uf2_for(Rp2Chip::Rp2040, 64 * 1024, "MicroPython v1.25.0 on x");
+        let pages = rp2::pages(&file, Rp2Chip::Rp2040);
+        let mut p = pico(Rp2Chip::Rp2040, &[]);
+        p.connect().await.unwrap();
+        let written = std::cell::Cell::new(0);
+        let err = p
+            .install_unless(
+                &pages,
+                |_, done, _| written.set(done),
+                || written.get() >= 3,
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err,
+            PicobootError::Cancelled {
+                written: 4,
+                sectors: 16
+            }
+        );
+        assert!(err.to_string().contains("incomplete and NOT verified"));
+        assert_eq!(
+            p.device().erases,
+            4,
+            "stopped between sectors, not inside one"
+        );
+        assert_eq!(p.device().exclusive, 0, "the drive works again");
+        p.connect().await.unwrap();
+        assert!(p.install(&pages, |_, _, _| {}).await.unwrap().verified);
+        assert_eq!(&p.device().rom.flash()[..image.len()], &image[..]);
+    });
+}

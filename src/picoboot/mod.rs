@@ -33,6 +33,11 @@ pub enum PicobootError {
     },
     /// The flash size could not be found (blank flash reads the same everywhere).
     UnknownSize,
+    /// The user stopped the install after `written` of `sectors` sectors.
+    Cancelled {
+        written: usize,
+        sectors: usize,
+    },
 }
 
 impl From<UsbError> for PicobootError {
@@ -49,6 +54,7 @@ impl std::fmt::Display for PicobootError {
             PicobootError::Refused { what, code } => write!(f, "The Pico's boot ROM refused {what} ({}). Unplug it, plug it back in while holding BOOTSEL, and try again.", code_name(*code)),
             PicobootError::Verify { address } => write!(f, "Reading the flash back found different bytes in the part written at 0x{address:08X}: the install is NOT verified. Try again; if it repeats, the Pico's flash may be failing."),
             PicobootError::UnknownSize => write!(f, "The flash size could not be found (the flash reads the same everywhere, as a blank one does), so there is nothing to back up."),
+            PicobootError::Cancelled { written, sectors } => write!(f, "Stopped after writing {written} of {sectors} sectors: what is on the Pico now is incomplete and NOT verified, so it may not start. The Pico is still in BOOTSEL mode: install again when you are ready."),
         }
     }
 }
@@ -232,12 +238,30 @@ impl<D: UsbDevice> Picoboot<D> {
     pub async fn install(
         &mut self,
         pages: &[(u32, Vec<u8>)],
+        progress: impl FnMut(&str, usize, usize),
+    ) -> Result<Installed> {
+        self.install_unless(pages, progress, || false).await
+    }
+
+    /// [`Picoboot::install`] that stops between sectors once `cancelled()` says so (the
+    /// exclusive access is released: the drive works again).
+    pub async fn install_unless(
+        &mut self,
+        pages: &[(u32, Vec<u8>)],
         mut progress: impl FnMut(&str, usize, usize),
+        cancelled: impl Fn() -> bool,
     ) -> Result<Installed> {
         let ranges = pb::ranges(pages);
         let sectors = pb::sectors(&ranges);
         let total: usize = ranges.iter().map(|(_, d)| d.len()).sum();
         for (i, &sector) in sectors.iter().enumerate() {
+            if cancelled() {
+                let _ = self.release().await;
+                return Err(PicobootError::Cancelled {
+                    written: i,
+                    sectors: sectors.len(),
+                });
+            }
             progress("write", i, sectors.len());
             // What the sector holds outside the image stays: read it when the image does not
             // cover it whole.

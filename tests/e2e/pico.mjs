@@ -55,7 +55,10 @@ export class Pico extends UsbSerialBoard {
     ws.on("close", () => this.usbs.delete(ws));
     ws.on("message", (data) => {
       const req = JSON.parse(data.toString());
-      ws.send(JSON.stringify({ id: req.id, ...this.#picoboot(req) }));
+      const reply = JSON.stringify({ id: req.id, ...this.#picoboot(req) });
+      // `slowWrites`: milliseconds each bulk write takes (a slow link, so a test can cancel).
+      if (this.slowWrites && req.dir === "bulk_out") setTimeout(() => ws.send(reply), this.slowWrites);
+      else ws.send(reply);
     });
   }
 

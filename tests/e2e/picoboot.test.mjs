@@ -168,3 +168,19 @@ test("whole-flash backup and restore by PICOBOOT, byte-exact; an RP2350's backup
   assert.deepEqual(page.errors, []);
   await page.close();
 });
+
+test("Cancel stops a PICOBOOT install between sectors and says the Pico is not verified; the next install works", async () => {
+  const pico = await Pico.create({ flash: await picoFlash(PICO_124) });
+  pico.slowWrites = 40;
+  const page = await picoPage("cancel", pico);
+  const choose = await toBootloader(page, await picoUf2(PICO_125), "v1.24.1");
+  await choose.click();
+  await page.waitForFunction(() => Number(document.querySelector('[aria-label="Install progress"]')?.getAttribute("aria-valuenow") || 0) > 0, null, { timeout: 30000 });
+  await page.getByRole("button", { name: "Cancel" }).click();
+  await page.getByRole("status").filter({ hasText: /Stopped after writing \d+ of \d+ sectors: .* NOT verified/ }).waitFor({ timeout: 30000 });
+  assert.ok(!pico.events.includes("picoboot reboot"));
+  pico.slowWrites = 0;
+  await page.getByRole("button", { name: "Choose the Pico's bootloader" }).click();
+  assert.match(await verdict(page, "v1.25.0"), /works/);
+  await page.close();
+});

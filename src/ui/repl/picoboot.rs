@@ -76,21 +76,24 @@ async fn restart(mut pico: Picoboot<WebUsbDevice>, stage: RwSignal<Stage>, done:
     }
 }
 
-/// Runs `job` on the Pico the user picks.
+/// Runs `job` on the Pico the user picks; setting `cancel` stops an install or a restore
+/// between sectors.
 pub async fn run(
     job: Job,
     fw: Option<Firmware>,
     stage: RwSignal<Stage>,
     problems: RwSignal<Vec<String>>,
+    cancel: RwSignal<bool>,
 ) {
+    cancel.set(false);
     match job {
         Job::Install => {
             if let Some(fw) = fw {
-                install(fw, stage, problems).await;
+                install(fw, stage, problems, cancel).await;
             }
         }
         Job::Backup => backup(stage).await,
-        Job::Restore(bytes) => restore(bytes, stage, problems).await,
+        Job::Restore(bytes) => restore(bytes, stage, problems, cancel).await,
     }
 }
 
@@ -141,7 +144,12 @@ async fn backup(stage: RwSignal<Stage>) {
 }
 
 /// Writes a backup back: the same chip and flash size only, every sector, read back whole.
-async fn restore(bytes: Vec<u8>, stage: RwSignal<Stage>, problems: RwSignal<Vec<String>>) {
+async fn restore(
+    bytes: Vec<u8>,
+    stage: RwSignal<Stage>,
+    problems: RwSignal<Vec<String>>,
+    cancel: RwSignal<bool>,
+) {
     let state = Page;
     let refuse = |text: String| {
         state.warn("Nothing was written. See the reason below.");
@@ -161,8 +169,10 @@ async fn restore(bytes: Vec<u8>, stage: RwSignal<Stage>, problems: RwSignal<Vec<
         return refuse(e.to_string());
     }
     problems.set(Vec::new());
+    let pages = backup.pages();
+    let stop = move || cancel.get_untracked();
     match pico
-        .install(&backup.pages(), |_, d, t| progress(stage, d, t))
+        .install_unless(&pages, |_, d, t| progress(stage, d, t), stop)
         .await
     {
         Ok(_) => {
@@ -181,7 +191,12 @@ async fn restore(bytes: Vec<u8>, stage: RwSignal<Stage>, problems: RwSignal<Vec<
 
 /// Picks the Pico's PICOBOOT interface, checks the file for its chip and flash, installs it,
 /// reads it back, reboots the Pico and follows it back to its serial port.
-pub async fn install(fw: Firmware, stage: RwSignal<Stage>, problems: RwSignal<Vec<String>>) {
+pub async fn install(
+    fw: Firmware,
+    stage: RwSignal<Stage>,
+    problems: RwSignal<Vec<String>>,
+    cancel: RwSignal<bool>,
+) {
     let state = Page;
     let dev = match WebUsbDevice::choose(&BOOTSEL, Kind::Picoboot).await {
         Ok(dev) => dev,
@@ -216,12 +231,9 @@ pub async fn install(fw: Firmware, stage: RwSignal<Stage>, problems: RwSignal<Ve
         describe(&name, &data)
     ));
     let pages = rp2::pages(&data, chip);
+    let stop = move || cancel.get_untracked();
     let installed = pico
-        .install(&pages, |what, done, total| {
-            let percent = (done * 100 / total.max(1)) as u32;
-            let _ = what;
-            stage.set(Stage::Writing { percent });
-        })
+        .install_unless(&pages, |_, d, t| progress(stage, d, t), stop)
         .await;
     let installed = match installed {
         Ok(i) => i,

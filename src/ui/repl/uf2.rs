@@ -162,6 +162,9 @@ pub fn Uf2Panel(firmware: RwSignal<Option<Firmware>>, port: PortState) -> impl I
     let stage = RwSignal::new(Stage::Idle);
     let problems = RwSignal::new(Vec::<String>::new());
     let job = RwSignal::new(Job::Install);
+    // Set by Cancel during a PICOBOOT write (the drive path's write is one file, not stopped).
+    let cancel = RwSignal::new(false);
+    let by_usb = RwSignal::new(false);
     let summary = move || match firmware.get() {
         Some(Firmware::Single { label, data }) => describe(&label, &data),
         Some(Firmware::Manifest { url, .. }) => {
@@ -204,12 +207,12 @@ pub fn Uf2Panel(firmware: RwSignal<Option<Firmware>>, port: PortState) -> impl I
     };
     // What "Choose the Pico's bootloader" does: the install, or a whole-flash backup/restore.
     let on_bootloader = move |_| {
-        spawn_local(super::picoboot::run(
-            job.get_untracked(),
-            firmware.get_untracked(),
-            stage,
-            problems,
-        ));
+        by_usb.set(true);
+        spawn_local(async move {
+            let fw = firmware.get_untracked();
+            super::picoboot::run(job.get_untracked(), fw, stage, problems, cancel).await;
+            by_usb.set(false);
+        });
     };
     // Backup and restore need the Pico in BOOTSEL; from MicroPython it is asked for it first.
     let start_flash_job = move |j: Job| {
@@ -276,6 +279,9 @@ pub fn Uf2Panel(firmware: RwSignal<Option<Firmware>>, port: PortState) -> impl I
             </Show>
             {move || match stage.get() {
                 Stage::Writing { percent } => view! {
+                    <Show when=move || by_usb.get()>
+                        <button class="secondary" disabled=move || cancel.get() on:click=move |_| cancel.set(true)>"Cancel"</button>
+                    </Show>
                     <div class="progress" role="progressbar" aria-label="Install progress" aria-valuemin="0" aria-valuemax="100"
                         aria-valuenow=percent.to_string()>
                         <div class="bar" style=format!("width: {percent}%")></div>
