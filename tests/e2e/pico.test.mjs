@@ -65,7 +65,7 @@ test("a Pico running MicroPython: identified, shown, updated from a UF2 through 
   await card.waitFor();
   assert.equal(await page.locator('[data-field="chip"]').innerText(), "RP2040");
   assert.match(await page.locator('[data-field="usb"]').innerText(), /2E8A:0005/);
-  assert.equal(await page.getByRole("button", { name: "Flash" }).count(), 0, "no ESP flash step for a Pico");
+  assert.equal(await page.getByRole("button", { name: "Flash", exact: true }).count(), 0, "no ESP flash step for a Pico");
   await chooseUf2(page, await picoUf2(PICO_125));
   await page.locator('[data-field="uf2"]').filter({ hasText: "MicroPython v1.25.0 on 2025-04-15; Raspberry Pi Pico with RP2040" }).waitFor();
   await page.getByRole("button", { name: "Install" }).click();
