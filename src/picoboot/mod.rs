@@ -243,9 +243,23 @@ impl<D: UsbDevice> Picoboot<D> {
         self.install_unless(pages, progress, || false).await
     }
 
-    /// [`Picoboot::install`] that stops between sectors once `cancelled()` says so (the
-    /// exclusive access is released: the drive works again).
+    /// [`Picoboot::install`] that stops between sectors once `cancelled()` says so. When it
+    /// does not end verified, exclusive access is released, so the drive works again for the
+    /// next try (the ROM refuses drive writes while a host holds it).
     pub async fn install_unless(
+        &mut self,
+        pages: &[(u32, Vec<u8>)],
+        progress: impl FnMut(&str, usize, usize),
+        cancelled: impl Fn() -> bool,
+    ) -> Result<Installed> {
+        let result = self.install_sectors(pages, progress, cancelled).await;
+        if matches!(&result, Err(e) if *e != PicobootError::Usb(UsbError::Disconnected)) {
+            let _ = self.release().await;
+        }
+        result
+    }
+
+    async fn install_sectors(
         &mut self,
         pages: &[(u32, Vec<u8>)],
         mut progress: impl FnMut(&str, usize, usize),
@@ -256,7 +270,6 @@ impl<D: UsbDevice> Picoboot<D> {
         let total: usize = ranges.iter().map(|(_, d)| d.len()).sum();
         for (i, &sector) in sectors.iter().enumerate() {
             if cancelled() {
-                let _ = self.release().await;
                 return Err(PicobootError::Cancelled {
                     written: i,
                     sectors: sectors.len(),

@@ -114,6 +114,10 @@ test("a byte that changed in flash after writing is caught by the read-back: no 
   assert.doesNotMatch(await status.innerText(), /match the file/);
   assert.ok(!pico.events.includes("picoboot reboot"), pico.events.join(", "));
   assert.equal(pico.state, "bootsel", "left in BOOTSEL for another try");
+  // Exclusive access was given back: the drive takes the file now (while a host holds it, the
+  // ROM's drive refuses writes).
+  await page.getByRole("button", { name: "Choose the Pico's drive" }).click();
+  assert.match(await verdict(page, "v1.25.0"), /works/);
   await page.close();
 });
 

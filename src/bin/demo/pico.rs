@@ -139,9 +139,13 @@ impl Rp2Drive {
         self.usb.rom.index_htm().into()
     }
 
-    /// A 512-byte sector the host wrote: "ignored", "taken", or "complete" (then the chip
-    /// reboots after `reboot_ms`).
+    /// A 512-byte sector the host wrote: "ignored", "taken", "complete" (then the chip
+    /// reboots after `reboot_ms`), or "refused" (a PICOBOOT host holds exclusive access).
     pub fn write_sector(&mut self, sector: &[u8]) -> String {
+        // While a PICOBOOT host holds exclusive access the ROM's drive takes no writes.
+        if self.usb.exclusive >= 1 {
+            return "refused".into();
+        }
         match self.usb.rom.write_sector(sector) {
             Written::Ignored => "ignored",
             Written::Taken => "taken",
