@@ -15,7 +15,9 @@ pub struct DemoDfu {
     dfu: Stm32Dfu,
 }
 
-fn outcome(e: UsbError) -> JsError {
+/// A failed transfer as the page's and the tests' fakes read it: "stall", "disconnected" or
+/// "error" (the demo Pico's PICOBOOT uses it too).
+pub fn outcome(e: UsbError) -> JsError {
     JsError::new(match e {
         UsbError::Stall => "stall",
         UsbError::Disconnected => "disconnected",

@@ -14,9 +14,10 @@ use webflash::sim::flash::NorFlash;
 use webflash::sim::micropython::Board;
 use webflash::sim::picoboot::PicobootSim;
 use webflash::sim::rp2::{bootable_image, AfterReboot, Bootsel, Written};
-use webflash::usb_device::{Setup, UsbDevice, UsbError};
+use webflash::usb_device::{Setup, UsbDevice};
 use webflash::web::time::now;
 
+use crate::dfu::outcome;
 use crate::serial_mp::{version_and_date, SerialMicroPython};
 
 fn chip(name: &str) -> Result<Rp2Chip, JsError> {
@@ -34,14 +35,6 @@ pub struct Rp2Drive {
     usb: PicobootSim,
 }
 
-fn usb_error(e: UsbError) -> JsError {
-    JsError::new(match e {
-        UsbError::Stall => "stall",
-        UsbError::Disconnected => "disconnected",
-        UsbError::Other(_) => "error",
-    })
-}
-
 #[wasm_bindgen]
 impl Rp2Drive {
     /// `chip`: "rp2040" or "rp2350"; the flash starts as `contents`, the rest erased.
@@ -57,14 +50,14 @@ impl Rp2Drive {
     pub fn picoboot_out(&mut self, now_ms: f64, ep: u8, data: &[u8]) -> Result<(), JsError> {
         self.usb
             .set_now(Duration::from_micros((now_ms * 1000.0) as u64));
-        block_on(self.usb.bulk_out(ep, data)).map_err(usb_error)
+        block_on(self.usb.bulk_out(ep, data)).map_err(outcome)
     }
 
     /// PICOBOOT: a bulk transfer from endpoint `ep`, at most `len` bytes.
     pub fn picoboot_in(&mut self, now_ms: f64, ep: u8, len: u32) -> Result<Vec<u8>, JsError> {
         self.usb
             .set_now(Duration::from_micros((now_ms * 1000.0) as u64));
-        block_on(self.usb.bulk_in(ep, len as usize)).map_err(usb_error)
+        block_on(self.usb.bulk_in(ep, len as usize)).map_err(outcome)
     }
 
     /// PICOBOOT's control requests (INTERFACE_RESET out, GET_COMMAND_STATUS in).
@@ -86,16 +79,16 @@ impl Rp2Drive {
             index,
         };
         if request_type & 0x80 != 0 {
-            block_on(self.usb.control_in(setup, length)).map_err(usb_error)
+            block_on(self.usb.control_in(setup, length)).map_err(outcome)
         } else {
             block_on(self.usb.control_out(setup, &[]))
                 .map(|_| Vec::new())
-                .map_err(usb_error)
+                .map_err(outcome)
         }
     }
 
     pub fn picoboot_clear_halt(&mut self, endpoint_in: bool, ep: u8) -> Result<(), JsError> {
-        block_on(self.usb.clear_halt(endpoint_in, ep)).map_err(usb_error)
+        block_on(self.usb.clear_halt(endpoint_in, ep)).map_err(outcome)
     }
 
     /// Milliseconds from now (the ROM's clock) until the chip reboots after a PICOBOOT reboot,
