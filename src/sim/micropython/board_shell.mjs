@@ -26,11 +26,12 @@
 // - The console: output is "cooked" (`\n` sent as `\r\n`) as a board's stdout is, and sent
 //   through a 256-byte transmit buffer at the console's baud: a program that prints faster
 //   than the line carries waits, as on a UART.
-// - Time: the port's clock (`Date.now`) is the simulator's virtual clock. It moves while a
-//   program runs (every clock read costs a few microseconds, so `time.sleep` passes virtual
-//   time); when a program reaches the time the simulator has granted (`until`), the shell
-//   calls `pause()`, which returns only when the simulator grants more time, possibly with
-//   input (Ctrl-C interrupts the program, as a board's UART interrupt does; other bytes wait
+// - Time: the port's clock (`Date.now`) is the simulator's virtual clock. `time.sleep*` are
+//   the shell's: they let virtual time pass; reading the clock costs nothing, except in a busy
+//   wait (a program that only reads it), where each read moves it on. When a program reaches
+//   the time the simulator has granted (`until`), the shell calls `pause()`, which returns
+//   only when the simulator grants more time, possibly with input (Ctrl-C interrupts the
+//   program, as a board's UART interrupt does; other bytes wait
 //   in the receive buffer until the REPL reads them).
 const CTRL_A = 0x01, CTRL_B = 0x02, CTRL_C = 0x03, CTRL_D = 0x04, CTRL_E = 0x05;
 /// pyexec.c's raw-paste window: half of the 256-byte stdin buffer.
