@@ -24,12 +24,18 @@ pub const DIFF_BLOCK: u32 = 0x10000;
 const GIVE_UP: usize = 4;
 
 /// `data` placed at `offset`, cut at absolute 64 KiB boundaries; ranges index `data`.
-pub fn block_spans(offset: u32, len: usize) -> Vec<Range<usize>> {
+#[cfg(test)]
+fn block_spans(offset: u32, len: usize) -> Vec<Range<usize>> {
+    spans_of(offset, len, DIFF_BLOCK)
+}
+
+/// `data` placed at `offset`, cut at absolute boundaries of `unit` bytes.
+fn spans_of(offset: u32, len: usize, unit: u32) -> Vec<Range<usize>> {
     let mut spans = Vec::new();
     let mut start = 0usize;
     while start < len {
         let abs = offset as usize + start;
-        let next_boundary = (abs / DIFF_BLOCK as usize + 1) * DIFF_BLOCK as usize;
+        let next_boundary = (abs / unit as usize + 1) * unit as usize;
         let end = (next_boundary - offset as usize).min(len);
         spans.push(start..end);
         start = end;
@@ -57,19 +63,31 @@ impl<P: Port> Loader<P> {
         offset: u32,
         data: &[u8],
     ) -> Result<Vec<Range<usize>>> {
+        self.changed_runs_by(offset, data, DIFF_BLOCK, true).await
+    }
+
+    /// Like [`Loader::changed_runs`], comparing in units of `unit` bytes (a power of two, at
+    /// least a 4 KiB sector); `give_up`: stop comparing when the first blocks all differ.
+    pub(super) async fn changed_runs_by(
+        &mut self,
+        offset: u32,
+        data: &[u8],
+        unit: u32,
+        give_up: bool,
+    ) -> Result<Vec<Range<usize>>> {
         self.emit(Event::Stage(Stage::Verifying));
         let whole: [u8; 16] = Md5::digest(data).into();
         if self.flash_md5(offset, data.len() as u32).await? == whole {
             return Ok(Vec::new());
         }
-        let spans = block_spans(offset, data.len());
+        let spans = spans_of(offset, data.len(), unit);
         if spans.len() == 1 {
             return Ok(spans);
         }
         let mut differ = Vec::new();
         for (i, span) in spans.iter().enumerate() {
             self.check_cancel()?;
-            if i == GIVE_UP && differ.len() == GIVE_UP {
+            if give_up && i == GIVE_UP && differ.len() == GIVE_UP {
                 // Different firmware (or none): comparing the rest would only cost time.
                 differ.extend(spans[i..].iter().cloned());
                 break;

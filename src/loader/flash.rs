@@ -1,8 +1,9 @@
 //! Writing flash: each region padded, compared with what the flash holds (see [`super::diff`]),
 //! the differing runs sent as deflated (or plain) blocks, and every region verified by MD5
 //! before success is reported. A block the chip refuses (checksum, sequence) or does not
-//! acknowledge restarts the run with a fresh BEGIN: the ROM cannot retry a single block, since
-//! a failed block still uses up its sequence number.
+//! acknowledge ends the pass (the ROM cannot retry a single block, since a failed block still
+//! uses up its sequence number); the region is then compared again by 64 KiB blocks and only
+//! what still differs is sent, with a fresh BEGIN.
 
 use std::collections::VecDeque;
 
@@ -17,8 +18,12 @@ use crate::protocol::command::Command;
 
 /// The stub's DATA block size.
 const STUB_BLOCK: usize = 0x4000;
-/// Attempts per run before giving up.
+/// Attempts per run before giving up, where the flash cannot be compared (no MD5).
 const REGION_ATTEMPTS: u32 = 3;
+/// Passes in a row that leave as much to write as before, then the write gives up.
+const STALLED_PASSES: u32 = 6;
+/// Passes over a region in all.
+const MAX_PASSES: u32 = 40;
 
 /// The flash's large erase unit (block erase, 0xD8).
 const ERASE_BLOCK: u32 = 0x10000;
@@ -135,17 +140,28 @@ impl<P: Port> Loader<P> {
                 self.emit(Event::Note(format!(
                     "0x{offset:x}: already on the board (MD5 matches), nothing to write."
                 )));
-            }
-            for run in runs.iter().cloned() {
-                let at = offset + run.start as u32;
-                self.erase_head_block(at, run.len()).await?;
-                self.emit(Event::Stage(Stage::Writing));
-                let progress = (done + run.start as u64, total);
-                let (sent, restarts) = self
-                    .write_run(at, &data[run], options.compress, progress)
-                    .await?;
-                report.sent += sent;
-                report.restarts += restarts;
+            } else if options.verify {
+                self.write_resuming(
+                    offset,
+                    &data,
+                    runs,
+                    options.compress,
+                    (done, total),
+                    &mut report,
+                )
+                .await?;
+            } else {
+                for run in runs {
+                    let at = offset + run.start as u32;
+                    self.erase_head_block(at, run.len()).await?;
+                    self.emit(Event::Stage(Stage::Writing));
+                    let progress = (done + run.start as u64, total);
+                    let (sent, restarts) = self
+                        .write_run(at, &data[run], options.compress, progress)
+                        .await?;
+                    report.sent += sent;
+                    report.restarts += restarts;
+                }
             }
             report.written += changed as u64;
             done += region.data.len() as u64;
@@ -154,12 +170,81 @@ impl<P: Port> Loader<P> {
                 done,
                 total,
             });
-            // An unchanged region was just compared whole: that comparison is the verification.
-            if options.verify && !runs.is_empty() {
-                self.verify_region(offset, &data).await?;
-            }
         }
         Ok(report)
+    }
+
+    /// Writes `runs` of a padded region, then verifies the whole region by MD5. When a block is
+    /// refused or lost, or the region does not verify, the flash is compared again block by
+    /// block (64 KiB) and only what still differs is written: a bad line costs the blocks it
+    /// hit, not the whole image. Gives up after [`STALLED_PASSES`] passes in a row that did
+    /// not shrink what is left, or [`MAX_PASSES`] in all.
+    async fn write_resuming(
+        &mut self,
+        offset: u32,
+        data: &[u8],
+        mut runs: Vec<std::ops::Range<usize>>,
+        compress: bool,
+        (done, total): (u64, u64),
+        report: &mut WriteReport,
+    ) -> Result<()> {
+        let mut left = usize::MAX;
+        let (mut stalled, mut passes) = (0, 0);
+        let mut unit = super::diff::DIFF_BLOCK;
+        loop {
+            passes += 1;
+            let mut failure = None;
+            for run in runs.iter().cloned() {
+                let at = offset + run.start as u32;
+                self.erase_head_block(at, run.len()).await?;
+                self.emit(Event::Stage(Stage::Writing));
+                let progress = (done + run.start as u64, total);
+                match self
+                    .write_blocks(at, &data[run], compress && self.can_inflate(), progress)
+                    .await
+                {
+                    Ok(sent) => report.sent += sent,
+                    Err(e @ (Error::Device(_) | Error::Timeout(_))) => {
+                        failure = Some(e);
+                        break;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            if failure.is_none() {
+                match self.verify_region(offset, data).await {
+                    Ok(()) => return Ok(()),
+                    Err(e @ (Error::Verify { .. } | Error::Timeout(_) | Error::Device(_))) => {
+                        failure = Some(e)
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            let e = failure.expect("a failed pass");
+            self.flush_input().await?;
+            self.check_cancel()?;
+            // What is still to write, compared in smaller units after a pass that did not
+            // shrink it (a noisy line hits most 64 KiB blocks). Nothing left means the last
+            // answer was what got lost: the comparison that says so is the verification.
+            if stalled > 0 {
+                unit = (unit / 4).max(super::erase::SECTOR);
+            }
+            runs = self.changed_runs_by(offset, data, unit, false).await?;
+            if runs.is_empty() {
+                return Ok(());
+            }
+            let now_left: usize = runs.iter().map(|r| r.len()).sum();
+            stalled = if now_left < left { 0 } else { stalled + 1 };
+            left = now_left;
+            if stalled >= STALLED_PASSES || passes >= MAX_PASSES {
+                return Err(e);
+            }
+            report.restarts += 1;
+            self.emit(Event::Note(format!(
+                "Part of the write was lost ({e}); writing the {} KB that still differ.",
+                now_left.div_ceil(1024)
+            )));
+        }
     }
 
     /// Writes one run, restarting it from a fresh BEGIN when a block is refused or lost.
@@ -207,7 +292,7 @@ impl<P: Port> Loader<P> {
         }
         let blank: [u8; 16] = Md5::digest(vec![0xFFu8; gap as usize]).into();
         if self.flash_md5(at - gap, gap).await? == blank {
-            self.erase_region(at - gap, ERASE_BLOCK).await?;
+            self.erase_region_unchecked(at - gap, ERASE_BLOCK).await?;
         }
         Ok(())
     }

@@ -40,6 +40,8 @@ use crate::usb::ResetWiring;
 
 /// Timeout for ordinary commands.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(3);
+/// Tries of a command that changes nothing (see `Loader::query`).
+const QUERY_ATTEMPTS: u32 = 3;
 
 /// A long operation's phase, for progress display.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -276,10 +278,32 @@ impl<P: Port> Loader<P> {
         Err(Error::Timeout(command_name(opcode)))
     }
 
+    /// Sends a command that changes nothing on the chip (a register read, a hash, a flash
+    /// read) and asks again when the answer is lost or garbled on the way (a time-out, or a
+    /// reply the chip could only have sent to a damaged request): asking again costs one round
+    /// trip, and a bad cable should not end a job a retry saves.
+    async fn query(
+        &mut self,
+        cmd: &Command<'_>,
+        data_len: usize,
+        timeout: Duration,
+    ) -> Result<Response> {
+        let mut tries = 1;
+        loop {
+            match self.command(cmd, data_len, timeout).await {
+                Err(Error::Timeout(_) | Error::Device(_)) if tries < QUERY_ATTEMPTS => {
+                    tries += 1;
+                    self.flush_input().await?;
+                }
+                result => return result,
+            }
+        }
+    }
+
     /// Reads a 32-bit register.
     pub async fn read_reg(&mut self, addr: u32) -> Result<u32> {
         Ok(self
-            .command(&Command::ReadReg { addr }, 0, DEFAULT_TIMEOUT)
+            .query(&Command::ReadReg { addr }, 0, DEFAULT_TIMEOUT)
             .await?
             .value)
     }

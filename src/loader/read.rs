@@ -5,12 +5,25 @@
 //! next only after the ack), then the MD5 of everything, which is checked. Received bytes are
 //! appended to one buffer sized up front, so a 4 MB backup costs linear time.
 
+use std::time::Duration;
+
 use md5::{Digest, Md5};
 
 use super::{timeout_per_mb, Error, Event, Loader, Responder, Result, Stage, DEFAULT_TIMEOUT};
 use crate::port::Port;
 use crate::protocol::chip::Chip;
 use crate::protocol::command::Command;
+
+/// What one stub READ_FLASH asks for: a damaged segment is read again whole.
+pub const READ_SEGMENT: u32 = 0x10000;
+/// The stub's packet size (esptool's).
+const READ_PACKET: u32 = 0x1000;
+/// What the ROM's reads are checked in.
+const ROM_PIECE: u32 = 0x1000;
+/// Tries of an MD5 whose hex text (ROM) came back garbled.
+const QUERY_PARSES: u32 = 3;
+/// Tries of a segment or piece.
+const READ_ATTEMPTS: u32 = 6;
 
 fn hex(digest: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
@@ -26,8 +39,24 @@ impl<P: Port> Loader<P> {
             ));
         }
         let data_len = if rom { 32 } else { 16 };
+        for _ in 1..QUERY_PARSES {
+            match self.flash_md5_once(offset, len, rom, data_len).await {
+                Err(Error::Invalid(_)) => self.flush_input().await?,
+                result => return result,
+            }
+        }
+        self.flash_md5_once(offset, len, rom, data_len).await
+    }
+
+    async fn flash_md5_once(
+        &mut self,
+        offset: u32,
+        len: u32,
+        rom: bool,
+        data_len: usize,
+    ) -> Result<[u8; 16]> {
         let resp = self
-            .command(
+            .query(
                 &Command::SpiFlashMd5 {
                     addr: offset,
                     size: len,
@@ -67,61 +96,144 @@ impl<P: Port> Loader<P> {
         Ok(())
     }
 
-    /// Reads `len` bytes of flash. With the stub: acknowledged packets and a closing MD5 that
-    /// is checked; with an ESP32-family ROM: 64 bytes per request.
+    /// Reads `len` bytes of flash, every piece checked by the chip's MD5 of it and read again
+    /// when the line damaged it. With the stub: segments of [`READ_SEGMENT`], each streamed in
+    /// acknowledged packets and closed by its MD5; with an ESP32-family ROM: 64 bytes per
+    /// request, then the ROM's MD5 of every 4 KiB.
     pub async fn read_flash(&mut self, offset: u32, len: u32) -> Result<Vec<u8>> {
         self.emit(Event::Stage(Stage::Reading));
-        let mut out = Vec::with_capacity(len as usize);
-        if self.responder == Responder::Rom {
-            if self.spec.is_some_and(|s| s.chip == Chip::Esp8266) {
-                return Err(Error::Unsupported(
-                    "read flash (the ESP8266 ROM has no read command; use the flasher stub)",
-                ));
-            }
-            while out.len() < len as usize {
-                self.check_cancel()?;
-                let n = (len as usize - out.len()).min(64);
-                let cmd = Command::ReadFlashSlow {
-                    addr: offset + out.len() as u32,
-                    size: n as u32,
-                };
-                let resp = self.command(&cmd, 64, DEFAULT_TIMEOUT).await?;
-                out.extend_from_slice(&resp.data[..n]);
-                self.emit(Event::Progress {
-                    stage: Stage::Reading,
-                    done: out.len() as u64,
-                    total: len as u64,
-                });
-            }
-            return Ok(out);
+        let rom = self.responder == Responder::Rom;
+        if rom && self.spec.is_some_and(|s| s.chip == Chip::Esp8266) {
+            return Err(Error::Unsupported(
+                "read flash (the ESP8266 ROM has no read command; use the flasher stub)",
+            ));
         }
+        // A segment the line damaged is read again in quarters (down to one packet), so a
+        // noisy line costs small pieces, and the size grows back after each clean one.
+        let mut piece = if rom { ROM_PIECE } else { READ_SEGMENT };
+        let mut out = Vec::with_capacity(len as usize);
+        let mut tries = 1;
+        while out.len() < len as usize {
+            self.check_cancel()?;
+            let at = offset + out.len() as u32;
+            let n = (len - out.len() as u32).min(piece);
+            let mark = out.len();
+            let mut acked = 0;
+            let read = if rom {
+                self.read_rom_piece(at, n, &mut out, len).await
+            } else {
+                self.read_stub_segment(at, n, &mut out, len, &mut acked)
+                    .await
+            };
+            match read {
+                Ok(()) => {
+                    tries = 1;
+                    if !rom {
+                        piece = (piece * 2).min(READ_SEGMENT);
+                    }
+                }
+                Err(
+                    e @ (Error::ReadDigest
+                    | Error::Timeout(_)
+                    | Error::Device(_)
+                    | Error::Invalid(_)),
+                ) if tries < READ_ATTEMPTS => {
+                    tries += 1;
+                    out.truncate(mark);
+                    self.emit(Event::Note(format!(
+                        "0x{at:x}: a read was damaged on the way ({e}); reading it again."
+                    )));
+                    if !rom {
+                        self.end_read_stream(n, acked).await?;
+                        piece = (piece / 4).max(READ_PACKET);
+                    }
+                    self.flush_input().await?;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        // Each segment's MD5 came from the stub's stream; one digest of the whole range, taken
+        // by address, also proves that no segment came from a stream left over from an
+        // earlier try.
+        if !rom
+            && len as usize > READ_SEGMENT as usize
+            && self.flash_md5(offset, len).await?[..] != Md5::digest(&out)[..]
+        {
+            return Err(Error::ReadDigest);
+        }
+        Ok(out)
+    }
+
+    /// READ_FLASH_SLOW, 64 bytes a request, then the ROM's MD5 of the piece.
+    async fn read_rom_piece(
+        &mut self,
+        at: u32,
+        n: u32,
+        out: &mut Vec<u8>,
+        total: u32,
+    ) -> Result<()> {
+        let start = out.len();
+        let mut got = 0;
+        while got < n {
+            self.check_cancel()?;
+            let size = (n - got).min(64);
+            let cmd = Command::ReadFlashSlow {
+                addr: at + got,
+                size,
+            };
+            let resp = self.query(&cmd, 64, DEFAULT_TIMEOUT).await?;
+            out.extend_from_slice(&resp.data[..size as usize]);
+            got += size;
+            self.emit(Event::Progress {
+                stage: Stage::Reading,
+                done: out.len() as u64,
+                total: total as u64,
+            });
+        }
+        if self.flash_md5(at, n).await?[..] != Md5::digest(&out[start..])[..] {
+            return Err(Error::ReadDigest);
+        }
+        Ok(())
+    }
+
+    /// One stub READ_FLASH of `n` bytes: packets acknowledged with the running total, then the
+    /// MD5 of the segment, which is checked. `acked`: the bytes acknowledged so far.
+    async fn read_stub_segment(
+        &mut self,
+        at: u32,
+        n: u32,
+        out: &mut Vec<u8>,
+        total: u32,
+        acked: &mut u32,
+    ) -> Result<()> {
         let cmd = Command::ReadFlash {
-            addr: offset,
-            size: len,
-            packet_size: 0x1000,
+            addr: at,
+            size: n,
+            packet_size: READ_PACKET,
             in_flight: 64,
         };
         self.command(&cmd, 0, DEFAULT_TIMEOUT).await?;
-        while out.len() < len as usize {
+        let start = out.len();
+        let mut got = 0usize;
+        while got < n as usize {
             self.check_cancel()?;
             let deadline = self.port.now() + DEFAULT_TIMEOUT;
             let packet = self
                 .read_frame(deadline)
                 .await?
                 .ok_or(Error::Timeout("reading flash"))?;
-            if packet.len() < 0x1000 && out.len() + packet.len() < len as usize {
-                return Err(Error::Invalid(format!(
-                    "short flash read packet ({} bytes)",
-                    packet.len()
-                )));
+            let expected = (n as usize - got).min(READ_PACKET as usize);
+            if packet.len() != expected {
+                return Err(Error::ReadDigest);
             }
             out.extend_from_slice(&packet);
-            self.send_raw_frame(&(out.len() as u32).to_le_bytes())
-                .await?;
+            got += packet.len();
+            *acked = got as u32;
+            self.send_raw_frame(&(got as u32).to_le_bytes()).await?;
             self.emit(Event::Progress {
                 stage: Stage::Reading,
                 done: out.len() as u64,
-                total: len as u64,
+                total: total as u64,
             });
         }
         let deadline = self.port.now() + DEFAULT_TIMEOUT;
@@ -129,10 +241,51 @@ impl<P: Port> Loader<P> {
             .read_frame(deadline)
             .await?
             .ok_or(Error::Timeout("reading flash"))?;
-        if out.len() != len as usize || digest[..] != Md5::digest(&out)[..] {
+        if digest[..] != Md5::digest(&out[start..])[..] {
             return Err(Error::ReadDigest);
         }
-        Ok(out)
+        Ok(())
+    }
+
+    /// After a damaged segment the stub may still be in it, waiting for the ack of what it
+    /// has sent: `acked` (our last ack was lost) or one packet more (the packet was damaged).
+    /// Each try waits for quiet, sends one ack and waits for the one frame it releases: a
+    /// packet (then the next total is acked) or, after the last, the MD5. A total the stub is
+    /// not waiting for releases nothing; two such in a row mean it has left the segment.
+    async fn end_read_stream(&mut self, n: u32, acked: u32) -> Result<()> {
+        let mut total = acked;
+        let mut misses = 0;
+        while misses < 2 && total <= n {
+            self.drain_until_quiet().await?;
+            if total == 0 {
+                total = n.min(READ_PACKET);
+            }
+            self.send_raw_frame(&total.to_le_bytes()).await?;
+            let deadline = self.port.now() + Duration::from_secs(1);
+            match self.read_frame(deadline).await? {
+                Some(_) if total == n => break, // The segment's MD5: the stub is done.
+                Some(_) => misses = 0,
+                None if total == n => break,
+                None => misses += 1,
+            }
+            total = n.min(total + READ_PACKET);
+        }
+        self.drain_until_quiet().await
+    }
+
+    /// Discards what arrives until the line has been quiet for 100 ms (at most 10 s).
+    async fn drain_until_quiet(&mut self) -> Result<()> {
+        let mut sink = Vec::new();
+        let give_up = self.port.now() + Duration::from_secs(10);
+        while self.port.now() < give_up {
+            sink.clear();
+            let deadline = self.port.now() + Duration::from_millis(100);
+            if self.port.read(&mut sink, deadline).await? == 0 {
+                break;
+            }
+        }
+        self.decoder.clear();
+        Ok(())
     }
 }
 

@@ -12,6 +12,8 @@ use crate::protocol::stub::StubImage;
 const RAM_BLOCK: usize = 0x1800;
 /// Smaller blocks for the ROM's USB-OTG CDC port.
 const RAM_BLOCK_USB_OTG: usize = 0x800;
+/// Tries of the whole upload.
+const STUB_ATTEMPTS: u32 = 3;
 
 impl<P: Port> Loader<P> {
     /// Uploads `stub` and waits for its `OHAI` greeting. `usb_otg` caps the block size.
@@ -25,6 +27,39 @@ impl<P: Port> Loader<P> {
         } else {
             RAM_BLOCK
         };
+        // A block the ROM refuses (a checksum the line broke) or does not answer: the upload
+        // starts again from its first segment (MEM_BEGIN starts afresh).
+        let mut tries = 1;
+        loop {
+            match self.upload_stub(stub, block).await {
+                Err(Error::Device(_) | Error::Timeout(_)) if tries < STUB_ATTEMPTS => {
+                    tries += 1;
+                    self.flush_input().await?;
+                }
+                Err(e) => return Err(e),
+                Ok(()) => break,
+            }
+        }
+        // The ROM jumps to the stub right after replying, so the reply may be cut short.
+        let _ = self
+            .command(
+                &Command::MemEnd { entry: stub.entry },
+                0,
+                Duration::from_millis(200),
+            )
+            .await;
+        let deadline = self.port.now() + DEFAULT_TIMEOUT;
+        while let Some(frame) = self.read_frame(deadline).await? {
+            if frame == b"OHAI" {
+                self.responder = Responder::Stub;
+                return Ok(());
+            }
+        }
+        Err(Error::StubDidNotStart)
+    }
+
+    /// Every segment of `stub` into RAM, in MEM_DATA blocks of `block` bytes.
+    async fn upload_stub(&mut self, stub: &StubImage, block: usize) -> Result<()> {
         let total: usize = stub.segments.iter().map(|s| s.data.len()).sum();
         let mut done = 0;
         for seg in &stub.segments {
@@ -54,22 +89,7 @@ impl<P: Port> Loader<P> {
                 });
             }
         }
-        // The ROM jumps to the stub right after replying, so the reply may be cut short.
-        let _ = self
-            .command(
-                &Command::MemEnd { entry: stub.entry },
-                0,
-                Duration::from_millis(200),
-            )
-            .await;
-        let deadline = self.port.now() + DEFAULT_TIMEOUT;
-        while let Some(frame) = self.read_frame(deadline).await? {
-            if frame == b"OHAI" {
-                self.responder = Responder::Stub;
-                return Ok(());
-            }
-        }
-        Err(Error::StubDidNotStart)
+        Ok(())
     }
 
     /// Switches both ends to `baud`, then checks the link with a register read.
@@ -119,7 +139,10 @@ impl<P: Port> Loader<P> {
         self.port.sleep(Duration::from_millis(50)).await;
         self.flush_input().await?;
         self.take_noise();
-        self.read_reg(crate::protocol::chip::MAGIC_REG).await?;
+        // One try: a rate the link cannot carry should fail fast, so a slower one is tried.
+        let addr = crate::protocol::chip::MAGIC_REG;
+        self.command(&Command::ReadReg { addr }, 0, DEFAULT_TIMEOUT)
+            .await?;
         Ok(())
     }
 }
