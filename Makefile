@@ -2,10 +2,11 @@
 #   make serve   build the app and serve it at http://127.0.0.1:8080 (with the Demo board)
 #   make test    run every test: native, interop (esptool, mpremote), browser
 #   make bench   measure flashing speed (modeled and against esptool) and page weight
+#   make faults  the fault campaign (1000+ seeded sessions through a bad line; see README)
 SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: serve test build bench setup-app setup-test
+.PHONY: serve test build bench faults setup-app setup-test
 
 setup-app:
 	@scripts/setup.sh app
@@ -28,3 +29,10 @@ bench: setup-app
 	@test -f dist/index.html || trunk build --release --offline
 	cargo build --profile perf --bin bench --bin esp-sim
 	target/perf/bench
+
+# Not part of `make test` (which runs a seeded slice): the fault campaign, 1000 flashing sessions
+# and 100 file sessions on the real MicroPython, about 1 minute. Writes target/faults/.
+# Replay one session: target/release/faults --replay SEED [--files].
+faults: setup-test
+	cargo build --release --bin faults
+	target/release/faults --sessions 1000 --files 100

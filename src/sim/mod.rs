@@ -17,6 +17,7 @@ pub mod flash;
 mod loader;
 mod memory;
 pub mod micropython;
+pub mod noisy;
 pub mod picoboot;
 mod port;
 mod regs;
@@ -54,4 +55,20 @@ pub fn garble(bytes: &[u8], sent_baud: u32, receiver_baud: u32) -> Vec<u8> {
             }
         })
         .collect()
+}
+
+/// Deterministic bytes that compress about as well as firmware does.
+pub fn firmware_like(len: usize, seed: u32) -> Vec<u8> {
+    let mut x = seed.max(1);
+    let mut out = Vec::with_capacity(len);
+    while out.len() < len {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        // Runs of repeated bytes mixed with noise.
+        let run = (x >> 28) as usize + 1;
+        let byte = if x & 3 == 0 { 0 } else { (x >> 8) as u8 };
+        out.extend(std::iter::repeat_n(byte, run.min(len - out.len())));
+    }
+    out
 }

@@ -42,18 +42,7 @@ pub fn board(chip: Chip, wiring: ResetWiring) -> Loader<SimPort> {
 
 /// Deterministic bytes that compress about as well as firmware does.
 pub fn firmware_like(len: usize, seed: u32) -> Vec<u8> {
-    let mut x = seed.max(1);
-    let mut out = Vec::with_capacity(len);
-    while out.len() < len {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        // Runs of repeated bytes mixed with noise.
-        let run = (x >> 28) as usize + 1;
-        let byte = if x & 3 == 0 { 0 } else { (x >> 8) as u8 };
-        out.extend(std::iter::repeat_n(byte, run.min(len - out.len())));
-    }
-    out
+    webflash::sim::firmware_like(len, seed)
 }
 
 /// A `.dfu` body shaped like MicroPython's pyboard build (`tools/dfu.py`): one target, alt 0,
