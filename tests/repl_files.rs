@@ -125,3 +125,60 @@ fn a_stalled_download_stops_with_a_message_instead_of_hanging() {
         assert!(repl.port_mut().now() - started < Duration::from_secs(30));
     });
 }
+
+#[test]
+fn names_with_quotes_spaces_and_non_ascii_work_and_names_that_escape_their_folder_are_refused() {
+    block_on(async {
+        let mut repl = micropython();
+        let boot = repl.read_file("/boot.py", |_| {}).await.unwrap();
+        // Fine: they travel as escaped Python literals.
+        for name in [
+            "/it's \"quoted\".py",
+            "/ñandú señal.txt",
+            "/back\\slash.txt",
+        ] {
+            let data = firmware_like(3000, name.len() as u32);
+            repl.write_file(name, &data, |_| {}).await.unwrap();
+            assert_eq!(repl.read_file(name, |_| {}).await.unwrap(), data, "{name}");
+        }
+        let listed: Vec<String> = repl
+            .list("/")
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.name)
+            .collect();
+        for name in ["it's \"quoted\".py", "ñandú señal.txt", "back\\slash.txt"] {
+            assert!(listed.iter().any(|n| n == name), "{name} in {listed:?}");
+        }
+        // Refused before anything is sent: the board's files stay as they were.
+        let before = repl.port_mut().tx_log.len();
+        for name in ["/../boot.py", "/lib/../../x.py", "/a\nb.py", "/lib/", ""] {
+            let err = repl.write_file(name, b"x", |_| {}).await.unwrap_err();
+            assert!(
+                matches!(err, ReplError::BadName { .. }),
+                "{name:?}: {err:?}"
+            );
+            let text = err.to_string();
+            assert!(
+                text.contains("cannot be a file name on the board"),
+                "{text}"
+            );
+            assert!(text.contains("nothing was written"), "{text}");
+        }
+        assert_eq!(
+            repl.port_mut().tx_log.len(),
+            before,
+            "nothing was sent for refused names"
+        );
+        assert_eq!(repl.read_file("/boot.py", |_| {}).await.unwrap(), boot);
+        let after: Vec<String> = repl
+            .list("/")
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.name)
+            .collect();
+        assert_eq!(after, listed);
+    });
+}

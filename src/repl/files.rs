@@ -280,7 +280,7 @@ impl<P: Port> Repl<P> {
         Ok(data)
     }
 
-    /// Writes a whole file: to `<path>.tmp` first, checked there (SHA-256 on the board, or its
+    /// Writes a whole file (its name checked first, see [`bad_name`]): to `<path>.tmp` first, checked there (SHA-256 on the board, or its
     /// size without `hashlib`), and renamed over `path` only when it holds exactly `data`.
     pub async fn write_file(
         &mut self,
@@ -288,6 +288,12 @@ impl<P: Port> Repl<P> {
         data: &[u8],
         mut progress: impl FnMut(usize),
     ) -> Result<Checked> {
+        if let Some(why) = bad_name(path) {
+            return Err(ReplError::BadName {
+                path: path.to_string(),
+                why,
+            });
+        }
         let t = self.transfer().await?;
         let tmp = format!("{path}.tmp");
         let open = if t.base64 {
@@ -412,5 +418,25 @@ impl<P: Port> Repl<P> {
         let code = String::from_utf8(source)
             .map_err(|_| ReplError::Protocol(format!("{path} is not text")))?;
         self.exec_streaming(&code, timeout, on_stdout).await
+    }
+}
+
+/// Why `path` cannot name a file on the board, or `None`. Quotes, spaces and non-ASCII are
+/// fine (names travel as escaped Python literals); what is refused would write somewhere
+/// else than the user sees, or cannot be a name: `..` (outside the folder, e.g. from a
+/// backup archive), control characters, an empty name, a folder's trailing `/`, and names
+/// longer than littlefs's 255 bytes.
+pub fn bad_name(path: &str) -> Option<&'static str> {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    if path.split('/').any(|part| part == "..") {
+        Some("it points outside its folder (\"..\")")
+    } else if path.chars().any(char::is_control) {
+        Some("it holds control characters")
+    } else if name.is_empty() || name == "." {
+        Some("it is empty or ends in a folder's \"/\"")
+    } else if name.len() > 255 {
+        Some("it is longer than the board's filesystem allows (255 bytes)")
+    } else {
+        None
     }
 }

@@ -41,6 +41,11 @@ pub enum ReplError {
         path: String,
         upload: bool,
     },
+    /// A name that cannot be a file on the board (checked before anything is sent).
+    BadName {
+        path: String,
+        why: &'static str,
+    },
 }
 
 impl From<PortError> for ReplError {
@@ -65,6 +70,11 @@ impl std::fmt::Display for ReplError {
                 f,
                 "{path} arrived damaged on the board (the link lost bytes); the old {path} is \
                  untouched. Try again; if it keeps happening, use another USB cable or port."
+            ),
+            ReplError::BadName { path, why } => write!(
+                f,
+                "\"{path}\" cannot be a file name on the board: {why}. Rename the file and try \
+                 again; nothing was written."
             ),
             ReplError::Damaged {
                 path,

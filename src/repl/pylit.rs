@@ -98,11 +98,11 @@ impl Parser<'_> {
         match self.peek().ok_or("unexpected end")? {
             b'(' | b'[' => self.tuple(),
             b'\'' | b'"' => Ok(Lit::Str(
-                String::from_utf8_lossy(&self.quoted()?).into_owned(),
+                String::from_utf8_lossy(&self.quoted(true)?).into_owned(),
             )),
             b'b' if matches!(self.s.get(self.i + 1), Some(b'\'' | b'"')) => {
                 self.i += 1;
-                Ok(Lit::Bytes(self.quoted()?))
+                Ok(Lit::Bytes(self.quoted(false)?))
             }
             b'-' | b'0'..=b'9' => self.int(),
             _ => self.word(),
@@ -158,8 +158,11 @@ impl Parser<'_> {
             }
         }
     }
-    /// A quoted string body with Python escapes, as raw bytes.
-    fn quoted(&mut self) -> Result<Vec<u8>, String> {
+    /// A quoted body with Python escapes, as raw bytes. In a `text` (str) literal `\xNN`,
+    /// `\uNNNN` and `\UNNNNNNNN` are code points, written out as UTF-8 (MicroPython's `repr`
+    /// writes `'\xf1'` for "ñ"); in bytes, `\xNN` is a byte. An unknown escape keeps its
+    /// backslash, as in Python.
+    fn quoted(&mut self, text: bool) -> Result<Vec<u8>, String> {
         let quote = self.peek().unwrap();
         self.i += 1;
         let mut out = Vec::new();
@@ -180,16 +183,35 @@ impl Parser<'_> {
                 b'r' => out.push(b'\r'),
                 b't' => out.push(b'\t'),
                 b'0' => out.push(0),
-                b'x' => {
-                    let hex = self.s.get(self.i..self.i + 2).ok_or("short \\x escape")?;
-                    let v = u8::from_str_radix(std::str::from_utf8(hex).unwrap_or("zz"), 16)
-                        .map_err(|_| "bad \\x escape")?;
-                    out.push(v);
-                    self.i += 2;
+                b'a' => out.push(7),
+                b'b' => out.push(8),
+                b'f' => out.push(12),
+                b'v' => out.push(11),
+                b'\\' | b'\'' | b'"' => out.push(e),
+                b'x' if !text => out.push(self.hex(2)? as u8),
+                b'x' | b'u' | b'U' if text => {
+                    let digits = match e {
+                        b'x' => 2,
+                        b'u' => 4,
+                        _ => 8,
+                    };
+                    let c = char::from_u32(self.hex(digits)?).ok_or("escape out of range")?;
+                    out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
                 }
-                other => out.push(other),
+                other => out.extend([b'\\', other]),
             }
         }
+    }
+
+    /// `n` hex digits.
+    fn hex(&mut self, n: usize) -> Result<u32, String> {
+        let digits = self.s.get(self.i..self.i + n).ok_or("short escape")?;
+        let text = std::str::from_utf8(digits).map_err(|_| "bad escape")?;
+        if !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err("bad escape".into());
+        }
+        self.i += n;
+        u32::from_str_radix(text, 16).map_err(|_| "bad escape".into())
     }
 }
 
@@ -236,5 +258,17 @@ mod tests {
             Ok(Lit::Str("dir/it's.py".into()))
         );
         assert!(parse("(1, 2").is_err());
+    }
+
+    /// MicroPython's `repr` escapes non-ASCII in a str as code points (`'\xf1'` is "ñ",
+    /// `'\u20ac'` is "€"); in bytes, `\xf1` is one byte.
+    #[test]
+    fn str_escapes_are_code_points_and_bytes_escapes_are_bytes() {
+        assert_eq!(parse(r"'\xf1and\xfa'"), Ok(Lit::Str("ñandú".into())));
+        assert_eq!(parse(r"'\u20ac \U0001f600'"), Ok(Lit::Str("€ 😀".into())));
+        assert_eq!(parse(r"b'\xf1\x00'"), Ok(Lit::Bytes(vec![0xF1, 0])));
+        assert_eq!(parse(r"'a\qb'"), Ok(Lit::Str("a\\qb".into())));
+        assert!(parse(r"'\xz1'").is_err());
+        assert!(parse(r"'\ud800'").is_err());
     }
 }
