@@ -3,10 +3,11 @@
 #   make test    run every test: native, interop (esptool, mpremote), browser
 #   make bench   measure flashing speed (modeled and against esptool) and page weight
 #   make faults  the fault campaign (1000+ seeded sessions through a bad line; see README)
+#   make fuzz    every parser fuzzed (cargo-fuzz, nightly), 10 million executions per target
 SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: serve test build bench faults setup-app setup-test
+.PHONY: serve test build bench faults fuzz setup-app setup-test
 
 setup-app:
 	@scripts/setup.sh app
@@ -36,3 +37,9 @@ bench: setup-app
 faults: setup-test
 	cargo build --release --bin faults
 	target/release/faults --sessions 1000 --files 100
+
+# Not part of `make test` (which replays the seeds and regressions): coverage-guided fuzzing of
+# every parser, FUZZ_RUNS (default 10 million) executions per target; installs cargo-fuzz
+# (pinned) on the nightly toolchain. Writes target/fuzz/summary.md.
+fuzz: setup-app
+	@scripts/fuzz.sh

@@ -14,6 +14,8 @@ pub mod boards;
 pub mod console_text;
 pub mod dfu;
 pub mod firmware;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod fuzzing;
 pub mod loader;
 pub mod picoboot;
 pub mod port;

@@ -22,7 +22,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
-pub use connect::{ResetStrategy, SyncReport};
+pub use connect::{classify_boot_log, ResetStrategy, SyncReport};
 pub use deflate::BlockDeflater;
 pub use detect::DeviceInfo;
 pub use error::{Error, Result, SyncFailure};

@@ -1,0 +1,3 @@
+#![no_main]
+// Body: webflash::fuzzing (src/fuzzing.rs), shared with the corpus replay in `make test`.
+libfuzzer_sys::fuzz_target!(|data: &[u8]| webflash::fuzzing::run("manifest", data));
