@@ -182,5 +182,9 @@ fn board_that_never_syncs_gets_coaching() {
         let err = l.connect(Some(ResetWiring::UsbOtg), 2).await.unwrap_err();
         assert_eq!(err, Error::NoSync(SyncFailure::Silence));
         assert!(err.to_string().contains("hold the BOOT button"), "{err}");
+        assert!(
+            err.to_string().contains("charge-only cables do not"),
+            "{err}"
+        );
     });
 }

@@ -260,4 +260,27 @@ mod tests {
             SyncFailure::OtherOutput { .. }
         ));
     }
+
+    /// What a student reads for each kind of silence or noise at Connect (README "Bad inputs").
+    #[test]
+    fn each_failure_to_connect_says_what_to_do() {
+        let said = |log: &[u8]| Error::NoSync(classify_boot_log(log)).to_string();
+        let garbage = said(&[0x8F, 0xF3, 0x01, 0x99, 0xA7, 0x00, 0xFE]);
+        assert!(
+            garbage.contains("unreadable bytes (wrong baud rate or noise)"),
+            "{garbage}"
+        );
+        assert!(garbage.contains("Hold the BOOT button"), "{garbage}");
+        let waiting = said(b"rst:0x1,boot:0x3 (DOWNLOAD_BOOT)\r\nwaiting for download\r\n");
+        assert!(waiting.contains("Unplug it, plug it back in"), "{waiting}");
+        let looping = said(b"rst:0xc (SW_CPU_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)\r\nGuru Meditation Error\r\nRebooting...\r\nrst:0xc (SW_CPU_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)\r\n");
+        assert!(
+            looping.contains("started its normal firmware instead of the bootloader"),
+            "{looping}"
+        );
+        assert!(
+            looping.contains("Hold the BOOT button, tap RESET"),
+            "{looping}"
+        );
+    }
 }

@@ -228,6 +228,68 @@ test("refusals explain the problem and leave the flash untouched", async () => {
   await b.sim.stop();
 });
 
+// The bad-input catalogue (README "Bad inputs"): each file or manifest a student or organiser can
+// get wrong is refused with what is wrong and what to do, and the flash is the same at the end.
+test("bad-input catalogue: every wrong file and manifest is refused with the fix, nothing written", async () => {
+  const before = Buffer.alloc(4 << 20, 0xff);
+  before.fill(0x3c, 0, 0x30000);
+  const b = await board("esp32", { fill: before });
+  await connect(b.page);
+  await b.page.getByLabel("Erase all flash first").uncheck();
+  const good = espImage("esp32", 30_000, { seed: 21 });
+  const damaged = Buffer.from(good);
+  damaged[200] ^= 0x01; // inside the first segment: the checksum and SHA-256 no longer match
+  const hex = Buffer.from(":100000000102030405060708090A0B0C0D0E0F1068\n:00000001FF\n");
+  const fileCases = [
+    ["firmware.zip", Buffer.concat([Buffer.from("PK\x03\x04", "latin1"), Buffer.alloc(200, 1)]), /ZIP archive.*unzip it first/s],
+    ["firmware.elf", Buffer.concat([Buffer.from("\x7fELF\x01\x01\x01", "latin1"), Buffer.alloc(200, 2)]), /ELF file.*Use the \.bin file/s],
+    ["firmware.bin.gz", Buffer.concat([Buffer.from([0x1f, 0x8b, 0x08, 0x00]), Buffer.alloc(200, 3)]), /gzip.*decompress it first/s],
+    ["firmware.hex", hex, /Intel HEX.*Download the \.bin instead/s],
+    ["manifest.json", Buffer.from('{"name":"x","builds":[]}'), /JSON.*load it as a manifest/s],
+    ["empty.bin", Buffer.alloc(0), /is empty \(0 bytes\).*Download it again/s],
+    ["twenty.bin", espImage("esp32", 20 << 20, { seed: 22 }), /past the end of this board's 4MB flash/],
+    ["cut.bin", good.subarray(0, 40), /cut short.*download it again/s],
+    ["damaged.bin", damaged, /damaged.*download it again/s],
+  ];
+  for (const [name, data, expected] of fileCases) {
+    await b.page.getByLabel("Firmware file").setInputFiles({ name, mimeType: "application/octet-stream", buffer: data });
+    await b.page.locator('[data-field="firmware"]').filter({ hasText: name }).waitFor();
+    assert.match(await flashAndWait(b.page), /Nothing was written/, name);
+    assert.match(await b.page.getByLabel("Why the firmware was refused").innerText(), expected, name);
+  }
+  // Manifests an organiser can get wrong, loaded by URL as the handout link would.
+  const other = server.url.replace("127.0.0.1", "localhost"); // another origin, no CORS headers
+  files["cat/esp32.bin"] = good;
+  const manifests = {
+    "badjson.json": ['{ "name": "x", "builds": [ }', /not valid JSON/],
+    "nobuilds.json": [JSON.stringify({ name: "x" }), /no "builds"/],
+    "noparts.json": [JSON.stringify({ name: "x", builds: [{ chipFamily: "ESP32", parts: [] }] }), /parts: missing or empty/],
+    "hexoffset.json": [JSON.stringify({ name: "x", builds: [{ chipFamily: "ESP32", parts: [{ path: "esp32.bin", offset: "0x1000" }] }] }), /the text "0x1000".*Write 4096/s],
+    "missing.json": [JSON.stringify({ name: "x", builds: [{ chipFamily: "ESP32", parts: [{ path: "gone.bin", offset: 4096 }] }] }), /gone\.bin was not found \(404\)\. Check the link/],
+    "sha.json": [JSON.stringify({ name: "x", builds: [{ chipFamily: "ESP32", parts: [{ path: "esp32.bin", offset: 4096, sha256: "0".repeat(64) }] }] }), /the manifest and the file do not match/],
+    "origin.json": [JSON.stringify({ name: "x", builds: [{ chipFamily: "ESP32", parts: [{ path: other + "files/cat/esp32.bin", offset: 4096 }] }] }), /can only be loaded if that site allows it \(CORS\)/],
+    "otherchip.json": [JSON.stringify({ name: "MicroPython", builds: [{ chipFamily: "ESP32-C3", parts: [{ path: "esp32.bin", offset: 0 }] }] }), /has no build for ESP32.*ESP32-C3/s],
+  };
+  for (const [file, [text, expected]] of Object.entries(manifests)) {
+    files["cat/" + file] = Buffer.from(text);
+    await b.page.getByLabel("Firmware URL").fill(server.url + "files/cat/" + file);
+    await b.page.getByRole("button", { name: "Load", exact: true }).click();
+    await b.page.locator('[data-field="firmware"]').filter({ hasText: file }).waitFor();
+    assert.match(await flashAndWait(b.page), /Nothing was written/, file);
+    assert.match(await b.page.getByLabel("Why the firmware was refused").innerText(), expected, file);
+  }
+  // A manifest link that is wrong itself: said at once, nothing loaded.
+  await b.page.getByLabel("Firmware URL").fill(server.url + "files/cat/typo.json");
+  await b.page.getByRole("button", { name: "Load", exact: true }).click();
+  await b.page.getByRole("status").filter({ hasText: /typo\.json was not found \(404\)\. Check the link/ }).waitFor();
+  await screenshot(b.page, "flash-catalogue");
+  await new Promise((r) => setTimeout(r, 300));
+  assert.ok(b.flash().equals(before), "a refused firmware must not change the flash");
+  assert.deepEqual(b.page.errors, []);
+  await b.page.close();
+  await b.sim.stop();
+});
+
 test("a board that never enters the bootloader gets BOOT-button coaching", async () => {
   // A USB-JTAG-Serial board behind a port that claims to be a CP210x: the classic reset boots it
   // into its firmware every time.
