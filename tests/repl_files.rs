@@ -65,10 +65,12 @@ fn a_damaged_upload_replaces_nothing_and_says_so() {
         let old = b"print('old')\n".to_vec();
         repl.write_file("/main.py", &old, |_| {}).await.unwrap();
         let new = firmware_like(20 * 1024, 3);
-        // One bit flips on the way, inside the base64 text of the second step.
+        // A link that flips a bit every 3000 bytes: every try of every step is damaged.
         let at = repl.port_mut().device().rx_bytes() + 6000;
-        repl.port_mut().device_mut().faults.corrupt_rx.push(at);
+        let every: Vec<u64> = (0..200).map(|i| at + i * 3000).collect();
+        repl.port_mut().device_mut().faults.corrupt_rx = every;
         let err = repl.write_file("/main.py", &new, |_| {}).await.unwrap_err();
+        repl.port_mut().device_mut().faults.corrupt_rx.clear();
         assert!(
             matches!(err, ReplError::Damaged { upload: true, .. }),
             "{err:?}"
@@ -180,5 +182,23 @@ fn names_with_quotes_spaces_and_non_ascii_work_and_names_that_escape_their_folde
             .map(|e| e.name)
             .collect();
         assert_eq!(after, listed);
+    });
+}
+
+#[test]
+fn one_damaged_step_is_sent_again_and_the_upload_ends_byte_exact() {
+    block_on(async {
+        let mut repl = micropython();
+        let new = firmware_like(20 * 1024, 4);
+        // One bit flips on the way, inside the base64 text of the second step.
+        let at = repl.port_mut().device().rx_bytes() + 6000;
+        repl.port_mut().device_mut().faults.corrupt_rx.push(at);
+        let checked = repl.write_file("/main.py", &new, |_| {}).await.unwrap();
+        assert_eq!(checked, Checked::Sha256);
+        assert!(
+            repl.port_mut().device().rx_bytes() > at,
+            "the damaged byte was sent"
+        );
+        assert_eq!(repl.read_file("/main.py", |_| {}).await.unwrap(), new);
     });
 }

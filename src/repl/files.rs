@@ -27,6 +27,10 @@ const READ_CHUNK: usize = 1024;
 /// Bytes per read on the board when streaming base64 (a multiple of 3: no padding mid-file).
 const B64_READ: usize = 1536;
 const STEP: Duration = Duration::from_secs(5);
+/// Tries of an upload step whose text arrived garbled (see `Repl::write_file`).
+const STEP_ATTEMPTS: u32 = 3;
+/// Tries of a whole transfer the link damaged.
+const TRANSFER_ATTEMPTS: u32 = 3;
 /// A transfer that keeps talking may take as long as it needs; one silent this long has stalled.
 const IDLE: Duration = Duration::from_secs(5);
 const WHOLE_FILE: Duration = Duration::from_secs(24 * 3600);
@@ -191,7 +195,22 @@ impl<P: Port> Repl<P> {
     }
 
     /// Reads a whole file, checked by its SHA-256 (or size) on the board; `progress(bytes)`.
+    /// A read the link damaged is read again (up to [`TRANSFER_ATTEMPTS`] in all).
     pub async fn read_file(
+        &mut self,
+        path: &str,
+        mut progress: impl FnMut(usize),
+    ) -> Result<Vec<u8>> {
+        let mut tries = 1;
+        loop {
+            match self.read_file_once(path, &mut progress).await {
+                Err(ReplError::Damaged { .. }) if tries < TRANSFER_ATTEMPTS => tries += 1,
+                other => return other,
+            }
+        }
+    }
+
+    async fn read_file_once(
         &mut self,
         path: &str,
         mut progress: impl FnMut(usize),
@@ -282,6 +301,8 @@ impl<P: Port> Repl<P> {
 
     /// Writes a whole file (its name checked first, see [`bad_name`]): to `<path>.tmp` first, checked there (SHA-256 on the board, or its
     /// size without `hashlib`), and renamed over `path` only when it holds exactly `data`.
+    /// An upload the link damaged is sent again (up to [`TRANSFER_ATTEMPTS`] in all): each
+    /// try leaves no temporary file behind and the old file untouched.
     pub async fn write_file(
         &mut self,
         path: &str,
@@ -294,6 +315,21 @@ impl<P: Port> Repl<P> {
                 why,
             });
         }
+        let mut tries = 1;
+        loop {
+            match self.write_file_once(path, data, &mut progress).await {
+                Err(ReplError::Damaged { .. }) if tries < TRANSFER_ATTEMPTS => tries += 1,
+                other => return other,
+            }
+        }
+    }
+
+    async fn write_file_once(
+        &mut self,
+        path: &str,
+        data: &[u8],
+        mut progress: impl FnMut(usize),
+    ) -> Result<Checked> {
         let t = self.transfer().await?;
         let tmp = format!("{path}.tmp");
         let open = if t.base64 {
@@ -304,7 +340,7 @@ impl<P: Port> Repl<P> {
         } else {
             format!("f=open({},'wb')\nw=f.write", str_repr(&tmp))
         };
-        self.exec(&open, STEP).await?.ok()?;
+        self.upload_step(&open, path).await?;
         let step = if t.base64 { B64_CHUNK } else { CHUNK };
         let b64 = base64::engine::general_purpose::STANDARD;
         let mut sent = 0;
@@ -316,21 +352,9 @@ impl<P: Port> Repl<P> {
             } else {
                 format!("w({})", bytes_repr(chunk))
             };
-            if let Err(e) = self.exec(&code, STEP).await.and_then(Output::ok) {
-                // A step is one call on base64 or repr text: if it fails other than by the
-                // board's own OSError (a full disk) or MemoryError, bytes were lost on the
-                // way (code that no longer parses, names or base64 that came out garbled).
-                failure = Some(match e {
-                    ReplError::Exception(tb)
-                        if !tb.contains("OSError") && !tb.contains("MemoryError") =>
-                    {
-                        ReplError::Damaged {
-                            path: path.to_string(),
-                            upload: true,
-                        }
-                    }
-                    e => e,
-                });
+            let step = self.upload_step(&code, path).await;
+            if let Err(e) = step {
+                failure = Some(e);
                 break;
             }
             sent += chunk.len();
@@ -391,6 +415,32 @@ impl<P: Port> Repl<P> {
             self.exec(&rename, STEP).await?.ok()?;
         }
         Ok(checked.unwrap_or(Checked::Size))
+    }
+
+    /// One step of an upload (opening the temporary file, or one call on base64 or repr
+    /// text). If it raises other than the board's own OSError (a full disk) or MemoryError,
+    /// bytes were lost on the way (code that no longer parses, a name or base64 that came out
+    /// garbled) and it raised before writing (the program is compiled whole, and the write is
+    /// its last call): the step is sent again, then the upload is called damaged. Anything
+    /// that still went wrong is caught by the check of the whole file.
+    async fn upload_step(&mut self, code: &str, path: &str) -> Result<Output> {
+        let mut tries = 1;
+        loop {
+            match self.exec(code, STEP).await.and_then(Output::ok) {
+                Err(ReplError::Exception(tb))
+                    if !tb.contains("OSError") && !tb.contains("MemoryError") =>
+                {
+                    if tries == STEP_ATTEMPTS {
+                        return Err(ReplError::Damaged {
+                            path: path.to_string(),
+                            upload: true,
+                        });
+                    }
+                    tries += 1;
+                }
+                other => return other,
+            }
+        }
     }
 
     pub async fn remove(&mut self, path: &str) -> Result<()> {
