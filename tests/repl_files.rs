@@ -202,3 +202,40 @@ fn one_damaged_step_is_sent_again_and_the_upload_ends_byte_exact() {
         assert_eq!(repl.read_file("/main.py", |_| {}).await.unwrap(), new);
     });
 }
+
+#[test]
+fn a_full_filesystem_says_so_and_keeps_the_old_file() {
+    block_on(async {
+        let mut repl = micropython();
+        let old = b"print('old')\n".to_vec();
+        repl.write_file("/main.py", &old, |_| {}).await.unwrap();
+        // Fill the board's filesystem from the board itself, to the last block.
+        let out = repl
+            .exec(
+                "f=open('/fill.bin','wb')\ntry:\n while 1:f.write(bytes(4096))\nexcept OSError as e:\n print('errno', e.args[0])\nf.close()",
+                Duration::from_secs(60),
+            )
+            .await
+            .unwrap();
+        assert!(
+            out.stdout_text().contains("errno 28"),
+            "{}",
+            out.stdout_text()
+        );
+        let new = firmware_like(20 * 1024, 5);
+        let err = repl.write_file("/main.py", &new, |_| {}).await.unwrap_err();
+        assert!(matches!(err, ReplError::Full { .. }), "{err:?}");
+        let text = err.to_string();
+        assert!(text.contains("filesystem is full"), "{text}");
+        assert!(text.contains("the old /main.py is untouched"), "{text}");
+        assert_eq!(repl.read_file("/main.py", |_| {}).await.unwrap(), old);
+        let names: Vec<String> = repl
+            .list("/")
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.name)
+            .collect();
+        assert!(!names.iter().any(|n| n.ends_with(".tmp")), "{names:?}");
+    });
+}

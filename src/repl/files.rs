@@ -319,6 +319,18 @@ impl<P: Port> Repl<P> {
         loop {
             match self.write_file_once(path, data, &mut progress).await {
                 Err(ReplError::Damaged { .. }) if tries < TRANSFER_ATTEMPTS => tries += 1,
+                // `OSError: [Errno 28] ENOSPC` (or `OSError: 28` where the firmware has no
+                // errno names).
+                Err(ReplError::Exception(tb))
+                    if ["ENOSPC", "Errno 28]", "OSError: 28"]
+                        .iter()
+                        .any(|m| tb.contains(m)) =>
+                {
+                    return Err(ReplError::Full {
+                        path: path.to_string(),
+                        size: data.len(),
+                    })
+                }
                 other => return other,
             }
         }

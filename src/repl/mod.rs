@@ -41,6 +41,11 @@ pub enum ReplError {
         path: String,
         upload: bool,
     },
+    /// The board's filesystem has no room for the file (nothing was replaced).
+    Full {
+        path: String,
+        size: usize,
+    },
     /// A name that cannot be a file on the board (checked before anything is sent).
     BadName {
         path: String,
@@ -70,6 +75,12 @@ impl std::fmt::Display for ReplError {
                 f,
                 "{path} arrived damaged on the board (the link lost bytes); the old {path} is \
                  untouched. Try again; if it keeps happening, use another USB cable or port."
+            ),
+            ReplError::Full { path, size } => write!(
+                f,
+                "The board's filesystem is full: {path} ({size} bytes) does not fit, so it was not \
+                 uploaded and the old {path} is untouched. Delete files you no longer need on the \
+                 board (or make the file smaller), then try again."
             ),
             ReplError::BadName { path, why } => write!(
                 f,

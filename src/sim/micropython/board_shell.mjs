@@ -15,7 +15,8 @@
 //   files, as a board's soft reboot clears the heap.
 // - The filesystem: the port's POSIX VFS over a directory of its in-memory FS; the simulator
 //   stores the files in the simulated flash (`files()`), so they survive resets and an
-//   erase-all wipes them. `os.statvfs` reports the flash region's size; file errors carry
+//   erase-all wipes them. `os.statvfs` reports the flash region's size, and a write past it
+//   fails with ENOSPC (counted in 4 KiB blocks, roughly as littlefs does); file errors carry
 //   MicroPython's errno numbers (`OSError: [Errno 2] ENOENT`), not the C library's the port's
 //   VfsPosix passes on. `os.rename` of two
 //   absolute paths passes the second one relative (the port's VfsPosix builds both in one
@@ -224,6 +225,36 @@ function boardErrnos(FS) {
   }
 }
 
+/// The board's filesystem holds `blocks` 4 KiB blocks, counted as littlefs does roughly (two
+/// for the superblock, at least one per file or folder, data rounded up to blocks): a write
+/// that needs more fails with ENOSPC, as on a board. Wrapped before `boardErrnos`, so the
+/// C library's number (51) reaches Python as MicroPython's (28).
+function boardCapacity(FS, blocks) {
+  const write = FS.write;
+  const used = () => {
+    let n = 2;
+    const walk = (dir) => {
+      for (const name of FS.readdir(dir)) {
+        if (name === "." || name === "..") continue;
+        const st = FS.stat(`${dir}/${name}`);
+        if (FS.isDir(st.mode)) { n += 1; walk(`${dir}/${name}`); }
+        else n += Math.ceil(st.size / 4096) || 1;
+      }
+    };
+    walk(ROOT);
+    return n;
+  };
+  FS.write = function (stream, buffer, offset, length, position, canOwn) {
+    if (stream.path?.startsWith(`${ROOT}/`) && length > 0) {
+      const size = stream.node?.usedBytes ?? 0;
+      const end = (typeof position === "number" ? position : stream.position) + length;
+      const grow = (Math.ceil(Math.max(size, end) / 4096) || 1) - (Math.ceil(size / 4096) || 1);
+      if (grow > 0 && used() + grow > blocks) throw new FS.ErrnoError(51);
+    }
+    return write.apply(this, arguments);
+  };
+}
+
 function sameBytes(a, b) {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -325,6 +356,7 @@ export class BoardShell {
   async #fresh() {
     this.mp = await this.load({ stdout: (b) => this.#stdout(b), linebuffer: false, heapsize: 256 * 1024 });
     const FS = this.mp.FS;
+    boardCapacity(FS, this.board.fs_blocks);
     boardErrnos(FS);
     FS.mkdir(ROOT);
     if (this.mounted !== "corrupt") {
