@@ -204,9 +204,10 @@ impl<P: Port> Loader<P> {
                     .await
                 {
                     Ok(sent) => report.sent += sent,
+                    // Each run has its own BEGIN: after a lost one, the next can still land.
                     Err(e @ (Error::Device(_) | Error::Timeout(_))) => {
-                        failure = Some(e);
-                        break;
+                        failure.get_or_insert(e);
+                        self.flush_input().await?;
                     }
                     Err(e) => return Err(e),
                 }
@@ -223,12 +224,11 @@ impl<P: Port> Loader<P> {
             let e = failure.expect("a failed pass");
             self.flush_input().await?;
             self.check_cancel()?;
-            // What is still to write, compared in smaller units after a pass that did not
-            // shrink it (a noisy line hits most 64 KiB blocks). Nothing left means the last
-            // answer was what got lost: the comparison that says so is the verification.
-            if stalled > 0 {
-                unit = (unit / 4).max(super::erase::SECTOR);
-            }
+            // What is still to write, compared and sent in smaller units after each failed
+            // pass (a noisy line hits most 64 KiB blocks; at 4 KiB most get through). Nothing
+            // left means the last answer was what got lost: the comparison that says so is
+            // the verification.
+            unit = (unit / 4).max(super::erase::SECTOR);
             runs = self.changed_runs_by(offset, data, unit, false).await?;
             if runs.is_empty() {
                 return Ok(());
@@ -239,6 +239,7 @@ impl<P: Port> Loader<P> {
             if stalled >= STALLED_PASSES || passes >= MAX_PASSES {
                 return Err(e);
             }
+            runs = split(offset, runs, unit);
             report.restarts += 1;
             self.emit(Event::Note(format!(
                 "Part of the write was lost ({e}); writing the {} KB that still differ.",
@@ -422,5 +423,33 @@ impl<P: Port> Loader<P> {
                 .await?;
         }
         Ok(sent)
+    }
+}
+
+/// `runs` (indexes into data placed at `offset`) cut at absolute boundaries of `unit` bytes,
+/// so that one lost piece costs only itself.
+fn split(offset: u32, runs: Vec<std::ops::Range<usize>>, unit: u32) -> Vec<std::ops::Range<usize>> {
+    let unit = unit as usize;
+    let mut out = Vec::new();
+    for run in runs {
+        let mut start = run.start;
+        while start < run.end {
+            let abs = offset as usize + start;
+            let end = ((abs / unit + 1) * unit - offset as usize).min(run.end);
+            out.push(start..end);
+            start = end;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod split_tests {
+    #[test]
+    fn runs_are_cut_at_absolute_unit_boundaries() {
+        assert_eq!(
+            super::split(0x1000, vec![0..0x3000, 0x5000..0x5800], 0x2000),
+            vec![0..0x1000, 0x1000..0x3000, 0x5000..0x5800]
+        );
     }
 }

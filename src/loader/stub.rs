@@ -13,7 +13,7 @@ const RAM_BLOCK: usize = 0x1800;
 /// Smaller blocks for the ROM's USB-OTG CDC port.
 const RAM_BLOCK_USB_OTG: usize = 0x800;
 /// Tries of the whole upload.
-const STUB_ATTEMPTS: u32 = 3;
+const STUB_ATTEMPTS: u32 = 6;
 
 impl<P: Port> Loader<P> {
     /// Uploads `stub` and waits for its `OHAI` greeting. `usb_otg` caps the block size.
