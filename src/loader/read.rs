@@ -15,7 +15,7 @@ use crate::protocol::chip::Chip;
 use crate::protocol::command::Command;
 
 /// What one stub READ_FLASH asks for: a damaged segment is read again whole.
-pub const READ_SEGMENT: u32 = 0x10000;
+pub const READ_SEGMENT: u32 = 0x20000;
 /// The stub's packet size (esptool's).
 const READ_PACKET: u32 = 0x1000;
 /// What the ROM's reads are checked in.
@@ -113,6 +113,7 @@ impl<P: Port> Loader<P> {
         let mut piece = if rom { ROM_PIECE } else { READ_SEGMENT };
         let mut out = Vec::with_capacity(len as usize);
         let mut tries = 1;
+        let mut retried = false;
         while out.len() < len as usize {
             self.check_cancel()?;
             let at = offset + out.len() as u32;
@@ -139,6 +140,7 @@ impl<P: Port> Loader<P> {
                     | Error::Invalid(_)),
                 ) if tries < READ_ATTEMPTS => {
                     tries += 1;
+                    retried = true;
                     out.truncate(mark);
                     self.emit(Event::Note(format!(
                         "0x{at:x}: a read was damaged on the way ({e}); reading it again."
@@ -152,13 +154,10 @@ impl<P: Port> Loader<P> {
                 Err(e) => return Err(e),
             }
         }
-        // Each segment's MD5 came from the stub's stream; one digest of the whole range, taken
-        // by address, also proves that no segment came from a stream left over from an
-        // earlier try.
-        if !rom
-            && len as usize > READ_SEGMENT as usize
-            && self.flash_md5(offset, len).await?[..] != Md5::digest(&out)[..]
-        {
+        // Each segment's MD5 came from the stub's stream; after a retry, one digest of the whole
+        // range, taken by address, also proves that no segment came from a stream left over
+        // from an earlier try.
+        if !rom && retried && self.flash_md5(offset, len).await?[..] != Md5::digest(&out)[..] {
             return Err(Error::ReadDigest);
         }
         Ok(out)
