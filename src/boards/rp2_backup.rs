@@ -2,17 +2,13 @@
 //! restore can refuse a backup of another chip or flash size and a damaged file.
 //!
 //! ```text
-//! "WFPICO1\n"  then one line of JSON: {"chip":"RP2040","unique_id":"E661…","flash_size":2097152,
-//!              "date":"2026-12-06","sha256":"…"}  then "\n", then flash_size bytes of flash.
+//! "WFPICO1\n"  then one line of JSON: {"chip":"RP2040","unique_id":"E661…","date":"2026-12-06",
+//!              "flash_size":2097152,"sha256":"…"}  then "\n", then flash_size bytes of flash.
 //! ```
-//! The JSON is written here by hand (a few fields, no escaping needed: they are hex, digits and
-//! a chip name) and read back with the project's JSON reader.
+//! The container is [`super::backup_file`], shared with the ESP's backup.
 
-use sha2::{Digest, Sha256};
-
+use super::backup_file::{self, ContainerError};
 use super::rp2::Rp2Chip;
-use crate::firmware::json::Json;
-use crate::firmware::manifest::hex;
 
 pub const MAGIC: &[u8] = b"WFPICO1\n";
 
@@ -64,49 +60,30 @@ fn chip_id(chip: Rp2Chip) -> &'static str {
 impl Backup {
     /// The file's bytes.
     pub fn encode(&self) -> Vec<u8> {
-        let header = format!(
-            "{{\"chip\":\"{}\",\"unique_id\":\"{}\",\"flash_size\":{},\"date\":\"{}\",\"sha256\":\"{}\"}}\n",
-            chip_id(self.chip),
-            self.unique_id,
-            self.flash.len(),
-            self.date,
-            hex(&Sha256::digest(&self.flash))
-        );
-        let mut out = MAGIC.to_vec();
-        out.extend_from_slice(header.as_bytes());
-        out.extend_from_slice(&self.flash);
-        out
+        let fields = [
+            ("chip", chip_id(self.chip)),
+            ("unique_id", self.unique_id.as_str()),
+            ("date", self.date.as_str()),
+        ];
+        backup_file::encode(MAGIC, &fields, &self.flash)
     }
 
     /// Reads a backup file whole, checking its digest.
     pub fn decode(bytes: &[u8]) -> Result<Backup, BackupError> {
-        let rest = bytes.strip_prefix(MAGIC).ok_or(BackupError::NotABackup)?;
-        let nl = rest
-            .iter()
-            .position(|&b| b == b'\n')
-            .ok_or(BackupError::Damaged)?;
-        let text = std::str::from_utf8(&rest[..nl]).map_err(|_| BackupError::Damaged)?;
-        let json = Json::parse(text).map_err(|_| BackupError::Damaged)?;
-        let obj = json.as_object().ok_or(BackupError::Damaged)?;
-        let field = |k: &str| obj.get(k).and_then(Json::as_str).map(str::to_string);
-        let chip = match field("chip").as_deref() {
-            Some("RP2040") => Rp2Chip::Rp2040,
-            Some("RP2350") => Rp2Chip::Rp2350,
+        let d = backup_file::decode(MAGIC, bytes).map_err(|e| match e {
+            ContainerError::NotABackup => BackupError::NotABackup,
+            ContainerError::Damaged => BackupError::Damaged,
+        })?;
+        let chip = match d.text("chip").as_str() {
+            "RP2040" => Rp2Chip::Rp2040,
+            "RP2350" => Rp2Chip::Rp2350,
             _ => return Err(BackupError::Damaged),
         };
-        let size = obj
-            .get("flash_size")
-            .and_then(Json::as_f64)
-            .ok_or(BackupError::Damaged)? as usize;
-        let flash = rest[nl + 1..].to_vec();
-        if flash.len() != size || field("sha256") != Some(hex(&Sha256::digest(&flash))) {
-            return Err(BackupError::Damaged);
-        }
         Ok(Backup {
             chip,
-            unique_id: field("unique_id").unwrap_or_default(),
-            date: field("date").unwrap_or_default(),
-            flash,
+            unique_id: d.text("unique_id"),
+            date: d.text("date"),
+            flash: d.flash,
         })
     }
 
@@ -158,7 +135,24 @@ mod tests {
     fn a_backup_round_trips_and_says_what_it_came_from() {
         let b = backup();
         let bytes = b.encode();
-        assert!(bytes.starts_with(b"WFPICO1\n{\"chip\":\"RP2350\",\"unique_id\":\"E6613852834A202C\",\"flash_size\":65536,"));
+        assert!(bytes.starts_with(b"WFPICO1\n{\"chip\":\"RP2350\",\"unique_id\":\"E6613852834A202C\",\"date\":\"2026-12-06\",\"flash_size\":65536,"));
+        // A file written before the fields were reordered (flash_size before date) still reads.
+        let header_end = bytes.iter().position(|&b| b == b'\n').unwrap() + 1;
+        let header_end = header_end
+            + bytes[header_end..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .unwrap();
+        let header = std::str::from_utf8(&bytes[8..header_end]).unwrap();
+        let older = header.replace(
+            ",\"date\":\"2026-12-06\",\"flash_size\":65536,",
+            ",\"flash_size\":65536,\"date\":\"2026-12-06\",",
+        );
+        assert_ne!(older, header);
+        let mut old_file = b"WFPICO1\n".to_vec();
+        old_file.extend_from_slice(older.as_bytes());
+        old_file.extend_from_slice(&bytes[header_end..]);
+        assert_eq!(Backup::decode(&old_file).unwrap(), b);
         assert_eq!(Backup::decode(&bytes).unwrap(), b);
         assert_eq!(b.pages().len(), 256, "every page, blank ones too");
     }

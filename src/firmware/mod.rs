@@ -5,6 +5,7 @@
 //! Whether to erase first is decided by what the board holds ([`erase`]).
 
 pub mod erase;
+pub mod esp_backup;
 pub mod json;
 pub mod manifest;
 mod manifest_error;

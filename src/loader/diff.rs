@@ -56,18 +56,9 @@ fn merge(ranges: Vec<Range<usize>>) -> Vec<Range<usize>> {
 }
 
 impl<P: Port> Loader<P> {
-    /// The parts of `data` (to go at `offset`) that differ from the flash; empty if the flash
-    /// already holds exactly `data`.
-    pub(super) async fn changed_runs(
-        &mut self,
-        offset: u32,
-        data: &[u8],
-    ) -> Result<Vec<Range<usize>>> {
-        self.changed_runs_by(offset, data, DIFF_BLOCK, true).await
-    }
-
-    /// Like [`Loader::changed_runs`], comparing in units of `unit` bytes (a power of two, at
-    /// least a 4 KiB sector); `give_up`: stop comparing when the first blocks all differ.
+    /// The parts of `data` (to go at `offset`) that differ from the flash, compared in units of
+    /// `unit` bytes (a power of two, at least a 4 KiB sector); empty if the flash already holds
+    /// exactly `data`. `give_up`: stop comparing when the first blocks all differ.
     pub(super) async fn changed_runs_by(
         &mut self,
         offset: u32,

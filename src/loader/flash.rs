@@ -46,6 +46,10 @@ pub struct WriteOptions {
     /// Compare MD5s with the flash first and send only the 64 KiB blocks that differ
     /// (default true; needs a loader that can hash).
     pub skip_unchanged: bool,
+    /// Compare every block, even when the first ones all differ (default false: firmware that
+    /// differs at its start rarely matches later). For a whole-flash restore, where most of
+    /// the flash is usually as it was.
+    pub compare_every_block: bool,
 }
 
 impl Default for WriteOptions {
@@ -54,6 +58,7 @@ impl Default for WriteOptions {
             compress: true,
             verify: true,
             skip_unchanged: true,
+            compare_every_block: false,
         }
     }
 }
@@ -130,7 +135,9 @@ impl<P: Port> Loader<P> {
             });
             let (offset, data) = self.pad_region(region);
             let runs = if options.skip_unchanged && self.can_hash() {
-                self.changed_runs(offset, &data).await?
+                let give_up = !options.compare_every_block;
+                self.changed_runs_by(offset, &data, super::diff::DIFF_BLOCK, give_up)
+                    .await?
             } else {
                 vec![0..data.len()]
             };

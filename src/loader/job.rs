@@ -233,4 +233,40 @@ impl<P: Port> Loader<P> {
             restart,
         })
     }
+
+    /// Puts a whole-flash backup back (`image` from address 0): every 64 KiB block is
+    /// compared by MD5 and only those that differ are sent, then the whole flash is checked by
+    /// MD5 and the board restarted into what it held.
+    pub async fn restore_flash(
+        &mut self,
+        image: &[u8],
+        baud: Baud,
+        wiring: Option<ResetWiring>,
+        stub: Option<&StubImage>,
+    ) -> Result<FlashOutcome> {
+        let baud = self.settle_baud(baud, wiring, stub).await?;
+        let options = WriteOptions {
+            compare_every_block: true,
+            ..WriteOptions::default()
+        };
+        let region = Region {
+            offset: 0,
+            data: image,
+        };
+        let report = self.write_flash(&[region], options).await?;
+        let restart = self.restart_into_firmware(wiring).await?;
+        if restart == Restart::ResetLine {
+            match self.port.set_baud(ROM_BAUD).await {
+                Ok(()) | Err(crate::port::PortError::Disconnected) => {}
+                Err(e) => return Err(e.into()),
+            }
+            self.port.sleep(Duration::from_millis(10)).await;
+        }
+        self.emit(Event::Stage(Stage::Resetting));
+        Ok(FlashOutcome {
+            report,
+            baud,
+            restart: Some(restart),
+        })
+    }
 }

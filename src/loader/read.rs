@@ -151,6 +151,13 @@ impl<P: Port> Loader<P> {
                     }
                     self.flush_input().await?;
                 }
+                Err(Error::Cancelled) if !rom => {
+                    // The stub waits mid-segment for an ack: walk it out, so the next command
+                    // (another backup, a flash) finds it listening.
+                    self.end_read_stream(n, acked).await?;
+                    self.flush_input().await?;
+                    return Err(Error::Cancelled);
+                }
                 Err(e) => return Err(e),
             }
         }

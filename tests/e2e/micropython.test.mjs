@@ -35,7 +35,7 @@ async function board(chip = "esp32", extra = [], flashSize = "4MB") {
 async function flash(page, image, { erase = true } = {}) {
   await page.getByLabel("Firmware file").setInputFiles({ name: "micropython.bin", mimeType: "application/octet-stream", buffer: image });
   if ((await page.getByLabel("Erase all flash first").isChecked()) !== erase) await page.getByLabel("Erase all flash first").click();
-  await page.getByRole("button", { name: "Flash" }).click();
+  await page.getByRole("button", { name: "Flash", exact: true }).click();
   await page.getByRole("status").filter({ hasText: /Firmware verified|Nothing was written|failed/ }).waitFor({ timeout: 120000 });
 }
 

@@ -64,7 +64,7 @@ test("ESP32-C3 SuperMini on USB-Serial-JTAG, watchdogs armed by its firmware: 1.
   assert.match(await b.page.locator('[data-field="usb"]').innerText(), /USB-JTAG-Serial \(303A:1001\)/);
   await chooseFirmware(b.page, micropythonImage("esp32c3", "v1.24.1", 1_500_000));
   const started = Date.now();
-  await b.page.getByRole("button", { name: "Flash" }).click();
+  await b.page.getByRole("button", { name: "Flash", exact: true }).click();
   const status = b.page.getByRole("status").filter({ hasText: /Firmware verified|failed|disconnected|stopped/i });
   await status.waitFor({ timeout: 120000 });
   assert.match(await status.innerText(), /Firmware verified/);
@@ -86,7 +86,7 @@ async function s2InDownloadMode(granted) {
   await b.page.getByRole("status").filter({ hasText: /is ready/ }).waitFor({ timeout: 30000 });
   assert.match(await b.page.locator('[data-field="usb"]').innerText(), /ESP32-S2 native USB \(ROM\) \(303A:0002\)/);
   await chooseFirmware(b.page, micropythonImage("esp32s2", "v1.24.1", 300_000));
-  await b.page.getByRole("button", { name: "Flash" }).click();
+  await b.page.getByRole("button", { name: "Flash", exact: true }).click();
   const status = b.page.getByRole("status").filter({ hasText: /Firmware verified|failed|disconnected|stopped/i });
   await status.waitFor({ timeout: 120000 });
   const said = await status.innerText();
@@ -132,7 +132,7 @@ test("ESP32-S3 running MicroPython on its own USB: asked for its bootloader, fla
   // No reset, no SYNC: the page asks MicroPython.
   assert.match(await micropythonVerdict(b.page), /MicroPython v1\.24\.1 on .*ESP32S3.* works/);
   await chooseFirmware(b.page, micropythonImage("esp32s3", "v1.25.0", 200_000));
-  await b.page.getByRole("button", { name: "Flash" }).click();
+  await b.page.getByRole("button", { name: "Flash", exact: true }).click();
   // machine.bootloader(): MicroPython's device goes, the ROM's USB-Serial-JTAG comes, which the
   // browser has not granted yet.
   const pick = b.page.getByRole("button", { name: "Pick your board's new port" });

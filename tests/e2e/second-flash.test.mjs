@@ -47,7 +47,7 @@ const reason = (page) => page.locator('[data-field="erase-reason"]').innerText()
 const eraseTicked = (page) => page.getByLabel("Erase all flash first").isChecked();
 
 async function flashNow(page) {
-  await page.getByRole("button", { name: "Flash" }).click();
+  await page.getByRole("button", { name: "Flash", exact: true }).click();
   const status = page.getByRole("status").filter({ hasText: /Firmware verified|Nothing was written|failed|stopped|disconnected/i });
   await status.waitFor({ timeout: 120000 });
   return status.innerText();
@@ -153,7 +153,7 @@ test("a MicroPython whose filesystem moved: the area is cleared and the files co
   await choose(b.page, moved);
   assert.match(await reason(b.page), /keeps its files at 0x260000: the files are backed up, that area is cleared, and the files are put back/);
   assert.equal(await eraseTicked(b.page), false);
-  await b.page.getByRole("button", { name: "Flash" }).click();
+  await b.page.getByRole("button", { name: "Flash", exact: true }).click();
   await b.page.getByRole("status").filter({ hasText: /file\(s\) were put back where the new MicroPython keeps them/ }).waitFor({ timeout: 180000 });
   const said = await verdict(b.page, "v1.26.0");
   assert.match(said, /works/);

@@ -207,6 +207,38 @@ pub fn stub_cases(stub: &StubImage, rows: &mut Vec<Row>) {
             .against("chip erase time", chip_erase, None)
             .detail(format!("whole job incl. connect + stub: {total:.3} s")),
     );
+    // Whole-flash restore (step 3's backup): the board got MicroPython over its original
+    // firmware; the backup of that firmware goes back, only the blocks that differ are sent, and
+    // the whole 4 MB is checked by MD5.
+    let backup = flash.clone();
+    let mut now = flash;
+    let at = chip.spec().bootloader_offset as usize;
+    now[at..at + len].copy_from_slice(&micropython_like(len, 3));
+    let (total, restore, _) = stub_op(chip, &now, stub, BAUD, async |l| {
+        let baud = webflash::loader::Baud::Auto { max: BAUD };
+        let out = l
+            .restore_flash(&backup, baud, crate::modeled::WIRING, Some(stub))
+            .await
+            .unwrap();
+        assert!(out.report.verified);
+        assert!(
+            l.port().device().flash() == &backup[..],
+            "restored byte for byte"
+        );
+    });
+    let bound = write_bound(0, &now, &backup, stub, BAUD, BAUD);
+    rows.push(
+        Row::new(
+            "esp32 whole-flash restore 4 MB (write + verify)",
+            restore,
+            "modeled",
+        )
+        .against("bound (wire or flash)", bound.wire.max(bound.flash), None)
+        .detail(format!(
+            "whole job incl. connect + stub: {total:.3} s; bound: wire {:.3} flash {:.3}",
+            bound.wire, bound.flash
+        )),
+    );
 }
 
 /// Host CPU: how soon the first block can leave, whole-image deflate vs streaming.
