@@ -402,7 +402,6 @@ pub fn FlashPanel(
                 </div>
                 <p class="detail" data-field="progress">{p.detail}</p>
             })}
-            <super::esp_backup::FlashBackup/>
             <details class="expert">
                 <summary>"Expert options"</summary>
                 <label class="check">

@@ -5,7 +5,6 @@ mod automation;
 mod connect;
 mod device;
 mod erase;
-mod esp_backup;
 mod firmware;
 mod flash;
 mod follow;

@@ -1,7 +1,8 @@
 //! Opens the demo board: the simulator, loaded on first use as its own wasm module and wrapped
 //! in the Web Serial port interface (`demo_port.js`); and the demo Pico and pyboard
 //! (`demo_pico.js`), a serial port while MicroPython runs, a drive in BOOTSEL mode (Pico), a
-//! WebUSB device in DFU mode (pyboard).
+//! WebUSB device in DFU mode (pyboard). Both JS files are copied beside the page and imported
+//! by `modules.js` when a demo board is first opened, so the page does not fetch them before.
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -10,7 +11,7 @@ use web_sys::SerialPort;
 use super::OpenError;
 use crate::protocol::chip::Chip;
 
-#[wasm_bindgen(module = "/src/web/demo_port.js")]
+#[wasm_bindgen(module = "/src/web/modules.js")]
 extern "C" {
     #[wasm_bindgen(js_name = openDemoPort, catch)]
     async fn open_demo_port(chip: &str) -> Result<JsValue, JsValue>;
@@ -24,7 +25,7 @@ pub async fn demo_port(chip: Chip) -> Result<SerialPort, OpenError> {
         .map_err(|e| OpenError::DemoUnavailable(super::js::error_message(&e)))
 }
 
-#[wasm_bindgen(module = "/src/web/demo_pico.js")]
+#[wasm_bindgen(module = "/src/web/modules.js")]
 extern "C" {
     #[wasm_bindgen(js_name = openDemoPico, catch)]
     async fn open_demo_pico() -> Result<JsValue, JsValue>;

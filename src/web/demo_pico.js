@@ -4,8 +4,8 @@
 // the Pico in BOOTSEL mode, a drive shaped like the File System Access API's directory handle,
 // whose written sectors reach the simulated boot ROM; the pyboard in DFU mode, a device shaped
 // like WebUSB's `USBDevice`, whose control transfers reach the simulated STM32 bootloader.
-import { loadDemo } from './modules.js';
-import { DemoPort } from './demo_port.js';
+import { loadDemo, DemoPort } from './demo_port.js';
+export { openDemoPort } from './demo_port.js';
 
 let pico = null;
 let port = null;

@@ -1,8 +1,22 @@
 // The demo board as a Web Serial port. The simulator is a separate wasm module
 // (`webflash-demo`), fetched the first time someone presses "Demo board"; this object has the
 // shape of a `SerialPort`, so the page talks to it through the same code as a USB board.
+// Copied beside the page and imported (through demo_pico.js) by modules.js on first use.
 
-import { loadDemo } from './modules.js';
+let demo = null;
+
+/// The demo module, with what its boards' MicroPython needs in the page (board_client.js, which
+/// starts the official port in a worker when a demo board boots MicroPython).
+export function loadDemo() {
+  demo ??= (async () => {
+    await import(new URL('board_client.js', document.baseURI).href);
+    const m = await import(new URL('demo/webflash-demo.js', document.baseURI).href);
+    await m.default();
+    return m;
+  })();
+  demo.catch(() => { demo = null; }); // a failed download may be retried
+  return demo;
+}
 
 export async function openDemoPort(chip) {
   const m = await loadDemo();

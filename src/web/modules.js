@@ -15,9 +15,20 @@ export function loadModule(folder, name) {
   return loaded.get(name);
 }
 
-/// The demo module, with what its boards' MicroPython needs in the page (board_client.js, which
-/// starts the official port in a worker when a demo board boots MicroPython).
-export async function loadDemo() {
-  await import(new URL('board_client.js', document.baseURI).href);
-  return loadModule('demo', 'webflash-demo');
+/// The demo boards' JS (`demo_pico.js`, which imports `demo_port.js`; copied beside the page),
+/// fetched the first time a demo board is opened: a student with a real board never loads it.
+let demoBoards = null;
+function boards() {
+  demoBoards ??= import(new URL('demo_pico.js', document.baseURI).href);
+  demoBoards.catch(() => { demoBoards = null; });
+  return demoBoards;
 }
+let opened = null; // the demo boards' module once loaded, for the synchronous queries below
+
+export async function openDemoPort(chip) { opened = await boards(); return opened.openDemoPort(chip); }
+export async function openDemoPico() { opened = await boards(); return opened.openDemoPico(); }
+export async function openDemoPyboard() { opened = await boards(); return opened.openDemoPyboard(); }
+// No demo board was opened yet: none of them exists.
+export function demoUsbDevice() { return opened ? opened.demoUsbDevice() : null; }
+export function demoPicoPort() { return opened ? opened.demoPicoPort() : null; }
+export function demoPicoDrive() { return opened ? opened.demoPicoDrive() : null; }

@@ -9,7 +9,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { startServer, launchBrowser, openApp, screenshot, startSim, dropFiles } from "./harness.mjs";
-import { espImage, sha256, BOOT_OFFSET, micropythonImage } from "./images.mjs";
+import { espImage, sha256, BOOT_OFFSET } from "./images.mjs";
 
 let server, browser, tmp;
 const files = {}; // served by the test server under /files/
@@ -47,13 +47,6 @@ async function flashAndWait(page) {
   const status = page.getByRole("status").filter({ hasText: /Firmware verified|Nothing was written|stopped|disconnected|failed|refused/i });
   await status.waitFor({ timeout: 120000 });
   return status.innerText();
-}
-
-/// Waits for the status to match `re`; a timeout says what the status said instead.
-async function statusSays(page, re, timeout = 30000) {
-  await page.getByRole("status").filter({ hasText: re }).waitFor({ timeout }).catch(async (e) => {
-    throw new Error(`status never matched ${re}; it says: ${await page.getByRole("status").innerText()}`);
-  });
 }
 
 /// esp-sim saves the flash file after the device is idle; wait until it shows `expect`.
@@ -292,65 +285,6 @@ test("bad-input catalogue: every wrong file and manifest is refused with the fix
   await screenshot(b.page, "flash-catalogue");
   await new Promise((r) => setTimeout(r, 300));
   assert.ok(b.flash().equals(before), "a refused firmware must not change the flash");
-  assert.deepEqual(b.page.errors, []);
-  await b.page.close();
-  await b.sim.stop();
-});
-
-test("whole-flash backup and restore: byte-exact, another chip's backup refused, a cancelled backup saves nothing", async () => {
-  // A board holding something that is not MicroPython (every word distinct).
-  const size = 4 << 20;
-  const original = Buffer.alloc(size);
-  for (let i = 0; i < size; i += 4) original.writeUInt32LE(((Math.imul(i, 2654435761) ^ 0x5a5a5a5a) >>> 0), i);
-  const b = await board("esp32", { fill: original });
-  await connect(b.page);
-  let downloads = 0;
-  b.page.on("download", () => downloads++);
-  // A backup stopped half way saves nothing.
-  await b.page.getByRole("button", { name: "Back up the whole flash" }).click();
-  await b.page.getByRole("progressbar", { name: "Backup progress" }).waitFor({ timeout: 60000 });
-  await b.page.getByRole("button", { name: "Cancel" }).click();
-  await statusSays(b.page, /Backup stopped\. Nothing was saved/);
-  assert.equal(downloads, 0, "a cancelled backup must not leave a file");
-  // The whole flash, read and saved.
-  const [download] = await Promise.all([
-    b.page.waitForEvent("download", { timeout: 180000 }),
-    b.page.getByRole("button", { name: "Back up the whole flash" }).click(),
-  ]);
-  assert.match(download.suggestedFilename(), /^esp32-[0-9a-f]{12}-\d{4}-\d{2}-\d{2}\.espbackup$/);
-  const saved = fs.readFileSync(await download.path());
-  await b.page.getByRole("status").filter({ hasText: /Backed up: all 4096 KB of the ESP32's flash/ }).waitFor();
-  // Read independently of our decoder: magic line, JSON line, then the flash.
-  assert.equal(saved.subarray(0, 7).toString(), "WFESP1\n");
-  const nl = saved.indexOf(0x0a, 7);
-  const meta = JSON.parse(saved.subarray(7, nl).toString());
-  assert.equal(meta.chip, "ESP32");
-  assert.equal(meta.flash_size, size);
-  assert.match(meta.mac, /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/);
-  const flash = saved.subarray(nl + 1);
-  assert.equal(meta.sha256, sha256(flash));
-  assert.ok(flash.equals(original), "the backup holds the board's flash byte for byte");
-  // The board gets MicroPython.
-  const image = micropythonImage("esp32");
-  await b.page.getByLabel("Firmware file").setInputFiles({ name: "fw.bin", mimeType: "application/octet-stream", buffer: image });
-  await b.page.getByLabel("Erase all flash first").uncheck();
-  assert.match(await flashAndWait(b.page), /Firmware verified/);
-  const flashed = await flashHolds(b, BOOT_OFFSET.esp32, image);
-  // A backup of another chip is refused, nothing written.
-  const c3 = Buffer.concat([
-    Buffer.from("WFESP1\n"),
-    Buffer.from(JSON.stringify({ chip: "ESP32-C3", mac: meta.mac, date: meta.date, flash_size: size, sha256: sha256(flash) }) + "\n"),
-    flash,
-  ]);
-  await b.page.getByLabel("Restore the whole flash").setInputFiles({ name: "c3.espbackup", mimeType: "application/octet-stream", buffer: c3 });
-  await statusSays(b.page, /backup is of an ESP32-C3, but the board is an ESP32.*Nothing was written/);
-  await new Promise((r) => setTimeout(r, 300));
-  assert.ok(b.flash().equals(flashed), "a refused backup must not change the flash");
-  // The saved backup puts every byte back.
-  await b.page.getByLabel("Restore the whole flash").setInputFiles({ name: download.suggestedFilename(), mimeType: "application/octet-stream", buffer: saved });
-  await statusSays(b.page, /Restored: the ESP32's whole flash \(4096 KB\)/, 180000);
-  await flashHolds(b, 0, original, 10000);
-  await screenshot(b.page, "flash-backup-restored");
   assert.deepEqual(b.page.errors, []);
   await b.page.close();
   await b.sim.stop();

@@ -193,9 +193,13 @@ pub fn stub_cases(stub: &StubImage, rows: &mut Vec<Row>) {
     });
     let limit = wire_limit(FLASH, BAUD);
     rows.push(
-        Row::new("esp32 4 MB read-back (read phase)", read, "modeled")
-            .against("wire limit", limit, Some(1.05))
-            .detail(format!("whole job incl. connect + stub: {total:.3} s")),
+        Row::new(
+            "esp32 4 MB read-back = whole-flash backup (read phase)",
+            read,
+            "modeled",
+        )
+        .against("wire limit", limit, Some(1.05))
+        .detail(format!("whole job incl. connect + stub: {total:.3} s")),
     );
     let (total, erase, _) = stub_op(chip, &flash, stub, BAUD, async |l| {
         l.erase_flash(FLASH as u32).await.unwrap();

@@ -138,7 +138,13 @@ pub fn measure(dist: &Path) -> Result<PageWeight, String> {
         "xterm.css",
         "addon-fit.js",
     ]);
-    let demo = present(&["demo/webflash-demo.js", "demo/webflash-demo_bg.wasm"]);
+    let demo = present(&[
+        "demo_pico.js",
+        "demo_port.js",
+        "board_client.js",
+        "demo/webflash-demo.js",
+        "demo/webflash-demo_bg.wasm",
+    ]);
     let demo_micropython = present(&[
         "micropython-webassembly-pyscript/micropython.mjs",
         "micropython-webassembly-pyscript/micropython.wasm",
