@@ -24,6 +24,12 @@ fn micropython() -> Repl<SimPort> {
     repl
 }
 
+/// The names in `dir` on the board.
+async fn names(repl: &mut Repl<SimPort>, dir: &str) -> Vec<String> {
+    let entries = repl.list(dir).await.unwrap();
+    entries.into_iter().map(|e| e.name).collect()
+}
+
 /// Bytes the host sent since `mark`.
 fn sent_since(repl: &mut Repl<SimPort>, mark: usize) -> usize {
     repl.port_mut().tx_log.len() - mark
@@ -77,13 +83,7 @@ fn a_damaged_upload_replaces_nothing_and_says_so() {
         );
         assert!(err.to_string().contains("untouched"), "{err}");
         assert_eq!(repl.read_file("/main.py", |_| {}).await.unwrap(), old);
-        let names: Vec<String> = repl
-            .list("/")
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|e| e.name)
-            .collect();
+        let names = names(&mut repl, "/").await;
         assert!(!names.iter().any(|n| n.ends_with(".tmp")), "{names:?}");
     });
 }
@@ -143,13 +143,7 @@ fn names_with_quotes_spaces_and_non_ascii_work_and_names_that_escape_their_folde
             repl.write_file(name, &data, |_| {}).await.unwrap();
             assert_eq!(repl.read_file(name, |_| {}).await.unwrap(), data, "{name}");
         }
-        let listed: Vec<String> = repl
-            .list("/")
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|e| e.name)
-            .collect();
+        let listed = names(&mut repl, "/").await;
         for name in ["it's \"quoted\".py", "ñandú señal.txt", "back\\slash.txt"] {
             assert!(listed.iter().any(|n| n == name), "{name} in {listed:?}");
         }
@@ -174,13 +168,7 @@ fn names_with_quotes_spaces_and_non_ascii_work_and_names_that_escape_their_folde
             "nothing was sent for refused names"
         );
         assert_eq!(repl.read_file("/boot.py", |_| {}).await.unwrap(), boot);
-        let after: Vec<String> = repl
-            .list("/")
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|e| e.name)
-            .collect();
+        let after = names(&mut repl, "/").await;
         assert_eq!(after, listed);
     });
 }
@@ -229,13 +217,7 @@ fn a_full_filesystem_says_so_and_keeps_the_old_file() {
         assert!(text.contains("filesystem is full"), "{text}");
         assert!(text.contains("the old /main.py is untouched"), "{text}");
         assert_eq!(repl.read_file("/main.py", |_| {}).await.unwrap(), old);
-        let names: Vec<String> = repl
-            .list("/")
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|e| e.name)
-            .collect();
+        let names = names(&mut repl, "/").await;
         assert!(!names.iter().any(|n| n.ends_with(".tmp")), "{names:?}");
     });
 }
