@@ -5,8 +5,8 @@
 //! "WFPICO1\n" or "WFESP1\n"   then {"chip":…, …, "flash_size":N, "sha256":"…"} and "\n",
 //!                              then N bytes of flash.
 //! ```
-//! The JSON is written here by hand (a few fields whose values need no escaping: chip names,
-//! hex, digits, dates) and read back with the project's JSON reader. A file whose flash is cut
+//! The JSON is written here by hand (a few string fields, escaped) and read back with the
+//! project's JSON reader. A file whose flash is cut
 //! short or does not match its SHA-256 is refused whole.
 
 use sha2::{Digest, Sha256};
@@ -28,11 +28,7 @@ pub enum ContainerError {
 pub fn encode(magic: &[u8], fields: &[(&str, &str)], flash: &[u8]) -> Vec<u8> {
     let mut header = String::from("{");
     for (key, value) in fields {
-        debug_assert!(
-            !value.contains(['"', '\\', '\n']),
-            "{key} needs no escaping"
-        );
-        header.push_str(&format!("\"{key}\":\"{value}\","));
+        header.push_str(&format!("\"{key}\":\"{}\",", json_escaped(value)));
     }
     header.push_str(&format!(
         "\"flash_size\":{},\"sha256\":\"{}\"}}\n",
@@ -42,6 +38,21 @@ pub fn encode(magic: &[u8], fields: &[(&str, &str)], flash: &[u8]) -> Vec<u8> {
     let mut out = magic.to_vec();
     out.extend_from_slice(header.as_bytes());
     out.extend_from_slice(flash);
+    out
+}
+
+/// `text` as the inside of a JSON string: a value read from a file (a board's id, say) may hold
+/// quotes, backslashes or control characters, and must read back as it was.
+fn json_escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
     out
 }
 
@@ -102,6 +113,10 @@ mod tests {
             decode(b"WFOTHER\n", &file),
             Err(ContainerError::NotABackup)
         ));
+        // Values with quotes, backslashes and control characters read back as they were.
+        let odd = "a\"b\\c\nd\u{1}é";
+        let file2 = encode(b"WFTEST1\n", &[("id", odd)], &flash);
+        assert_eq!(decode(b"WFTEST1\n", &file2).unwrap().text("id"), odd);
         for cut in [file.len() - 1, file.len() - 4000, 20] {
             assert!(matches!(
                 decode(b"WFTEST1\n", &file[..cut]),
