@@ -58,7 +58,7 @@ done
 json="${json%,}]"
 
 echo "[fuzz] replaying the grown corpus (release): time and allocation per input"
-if ! FUZZ_CORPUS_DIR=$PWD/target/fuzz-corpus cargo test --release --test fuzz_corpus -q 2>&1 | tee "$out/replay.log"; then
+if ! FUZZ_CORPUS_DIR=$PWD/target/fuzz-corpus cargo test --release --test fuzz_corpus -q -- --nocapture 2>&1 | tee "$out/replay.log"; then
   failed=1
 fi
 replayed=$(grep -oE '[0-9]+ corpus inputs replayed' "$out/replay.log" | grep -oE '^[0-9]+')
