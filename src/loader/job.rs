@@ -211,21 +211,11 @@ impl<P: Port> Loader<P> {
         if let Some((offset, len)) = job.clear {
             self.erase_region(offset, len).await?;
         }
-        let mut restart = None;
-        if job.reset_after {
-            let how = self.restart_into_firmware(wiring).await?;
-            if how == Restart::ResetLine {
-                // Back to the app's console speed for whoever reads the port next. (After a
-                // watchdog reset this port is gone: the firmware's USB device is another one;
-                // a firmware with its own USB may replace it after a reset, too.)
-                match self.port.set_baud(ROM_BAUD).await {
-                    Ok(()) | Err(crate::port::PortError::Disconnected) => {}
-                    Err(e) => return Err(e.into()),
-                }
-                self.port.sleep(Duration::from_millis(10)).await;
-            }
-            restart = Some(how);
-        }
+        let restart = if job.reset_after {
+            Some(self.restart_after_write(wiring).await?)
+        } else {
+            None
+        };
         self.emit(Event::Stage(Stage::Resetting));
         Ok(FlashOutcome {
             report,
@@ -254,19 +244,28 @@ impl<P: Port> Loader<P> {
             data: image,
         };
         let report = self.write_flash(&[region], options).await?;
-        let restart = self.restart_into_firmware(wiring).await?;
-        if restart == Restart::ResetLine {
-            match self.port.set_baud(ROM_BAUD).await {
-                Ok(()) | Err(crate::port::PortError::Disconnected) => {}
-                Err(e) => return Err(e.into()),
-            }
-            self.port.sleep(Duration::from_millis(10)).await;
-        }
+        let restart = self.restart_after_write(wiring).await?;
         self.emit(Event::Stage(Stage::Resetting));
         Ok(FlashOutcome {
             report,
             baud,
             restart: Some(restart),
         })
+    }
+
+    /// Restarts the board into what its flash now holds; after a reset over the line, puts the
+    /// port back to the app's console speed for whoever reads it next. (After a watchdog reset
+    /// this port is gone: the firmware's USB device is another one; a firmware with its own USB
+    /// may replace it after a reset, too.)
+    async fn restart_after_write(&mut self, wiring: Option<ResetWiring>) -> Result<Restart> {
+        let how = self.restart_into_firmware(wiring).await?;
+        if how == Restart::ResetLine {
+            match self.port.set_baud(ROM_BAUD).await {
+                Ok(()) | Err(crate::port::PortError::Disconnected) => {}
+                Err(e) => return Err(e.into()),
+            }
+            self.port.sleep(Duration::from_millis(10)).await;
+        }
+        Ok(how)
     }
 }
