@@ -11,7 +11,7 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::firmware::json::{Json, Object};
+use crate::firmware::json::{escape as json_escaped, Json, Object};
 use crate::firmware::manifest::hex;
 
 /// Why bytes are not a usable backup of this kind.
@@ -38,21 +38,6 @@ pub fn encode(magic: &[u8], fields: &[(&str, &str)], flash: &[u8]) -> Vec<u8> {
     let mut out = magic.to_vec();
     out.extend_from_slice(header.as_bytes());
     out.extend_from_slice(flash);
-    out
-}
-
-/// `text` as the inside of a JSON string: a value read from a file (a board's id, say) may hold
-/// quotes, backslashes or control characters, and must read back as it was.
-fn json_escaped(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
     out
 }
 

@@ -4,6 +4,21 @@
 
 use std::fmt;
 
+/// `text` as the inside of a JSON string: quotes, backslashes and control characters escaped,
+/// so a value read from a file (a board's id, a workshop's title) reads back as it was.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// A parsed JSON value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Json {

@@ -6,6 +6,7 @@
 
 pub mod erase;
 pub mod esp_backup;
+pub mod handout;
 pub mod json;
 pub mod manifest;
 mod manifest_error;

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 
 use super::state::AppState;
 use crate::web::fetch;
@@ -29,13 +28,6 @@ impl Firmware {
             Firmware::Manifest { url, .. } => format!("manifest {url}"),
         }
     }
-}
-
-async fn read_file(file: web_sys::File) -> Result<Vec<u8>, String> {
-    let buffer = JsFuture::from(file.array_buffer())
-        .await
-        .map_err(|_| "the file could not be read".to_string())?;
-    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
 }
 
 /// Loads `url`: a manifest if it is JSON, else a binary.
@@ -94,7 +86,7 @@ pub fn FirmwarePanel(firmware: RwSignal<Option<Firmware>>) -> impl IntoView {
     let take_file = move |file: web_sys::File| {
         let label = file.name();
         spawn_local(async move {
-            match read_file(file).await {
+            match fetch::read_file(file).await {
                 Ok(data) => {
                     let fw = Firmware::Single {
                         label,

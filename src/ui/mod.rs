@@ -15,6 +15,7 @@ mod refusals;
 pub mod repl;
 pub mod session;
 mod state;
+pub mod tools;
 mod uf2;
 
 pub use firmware::Firmware;
@@ -40,6 +41,18 @@ fn App() -> impl IntoView {
     let supported = serial_supported();
     let notice = state.notice;
     let uf2_step = Memo::new(move |_| uf2::applies(firmware.get().as_ref(), state));
+    // The page is kept for offline use once a board answered (never before the first flash),
+    // or at once when an earlier visit kept it.
+    let kept = crate::web::offline::kept();
+    Effect::new(move |started: Option<bool>| {
+        started == Some(true) || {
+            let start = kept || state.board.with(Option::is_some);
+            if start {
+                crate::web::offline::start();
+            }
+            start
+        }
+    });
     view! {
         <header class="top">
             <h1>"webflash"</h1>
@@ -62,6 +75,9 @@ fn App() -> impl IntoView {
         </main>
         <footer>
             <p>"webflash speaks Espressif's serial bootloader protocol over Web Serial, writes UF2 files to a Pico's drive and .dfu files to a pyboard over WebUSB. Your files never leave this computer."</p>
+            // Offline use: filled by offline.js (see `web::offline`) once the page is kept.
+            // modules.js adds the link to the organisers' tools (`?organiser`) after it.
+            <p id="offline" class="offline" aria-live="polite"></p>
         </footer>
     }
 }

@@ -94,3 +94,11 @@ pub fn query_param(name: &str) -> Option<String> {
     let params = web_sys::UrlSearchParams::new_with_str(&search).ok()?;
     params.get(name)
 }
+
+/// The bytes of a file the user picked or dropped.
+pub async fn read_file(file: web_sys::File) -> Result<Vec<u8>, String> {
+    let buffer = JsFuture::from(file.array_buffer())
+        .await
+        .map_err(|_| "the file could not be read".to_string())?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}

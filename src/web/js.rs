@@ -18,3 +18,21 @@ pub fn error_message(err: &JsValue) -> String {
         .and_then(|m| m.as_string())
         .unwrap_or_else(|| format!("{err:?}"))
 }
+
+/// Adds the stylesheet `href` (beside the page) once: an optional module brings its own
+/// styles, so the page a student downloads before flashing carries none of them.
+pub fn add_stylesheet(href: &str) {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let id = format!("css-{href}");
+    if doc.get_element_by_id(&id).is_some() {
+        return;
+    }
+    if let (Ok(link), Some(head)) = (doc.create_element("link"), doc.head()) {
+        let _ = link.set_attribute("id", &id);
+        let _ = link.set_attribute("rel", "stylesheet");
+        let _ = link.set_attribute("href", href);
+        let _ = head.append_child(&link);
+    }
+}

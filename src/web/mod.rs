@@ -6,6 +6,7 @@ pub mod drive;
 pub mod fetch;
 pub mod js;
 pub mod modules;
+pub mod offline;
 mod serial;
 pub mod term;
 pub mod time;

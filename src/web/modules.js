@@ -32,3 +32,34 @@ export async function openDemoPyboard() { opened = await boards(); return opened
 export function demoUsbDevice() { return opened ? opened.demoUsbDevice() : null; }
 export function demoPicoPort() { return opened ? opened.demoPicoPort() : null; }
 export function demoPicoDrive() { return opened ? opened.demoPicoDrive() : null; }
+
+/// Offline use (offline.js, copied beside the page): fetched when the page is first kept for
+/// offline use (after a board answered), or at load when a service worker already serves the
+/// page (from its cache, then).
+let offline = null;
+export function offlineKept() { return !!navigator.serviceWorker?.controller; }
+export function startOffline() {
+  offline ??= import(new URL("offline.js", document.baseURI).href).then((m) => m.startOffline());
+  offline.catch(() => { offline = null; });
+}
+
+/// The organisers' tools (`?organiser`): their own module, in a section above the steps once the
+/// app has started; the footer links to them. Nothing of them is fetched without `?organiser`.
+/// (Built here rather than in the app's wasm, where the same link costs three times the bytes.)
+addEventListener("TrunkApplicationStarted", async () => {
+  const link = document.createElement("a");
+  link.href = "?organiser";
+  link.textContent = "Running a workshop? Make a handout with a link and a QR code.";
+  document.querySelector("footer")?.append(link);
+  if (!new URLSearchParams(location.search).has("organiser")) return;
+  const section = document.createElement("section");
+  section.id = "organiser";
+  section.className = "card";
+  section.setAttribute("aria-label", "For workshop organisers");
+  document.querySelector("main")?.prepend(section);
+  try {
+    (await loadModule("tools", "webflash-tools")).mount(section, location.href);
+  } catch (e) {
+    section.textContent = `The organiser tools could not be loaded (${e?.message || e}). Reload the page to try again.`;
+  }
+}, { once: true });

@@ -17,7 +17,7 @@ export const shots = path.join(root, "target", "e2e");
 
 const types = {
   ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm",
-  ".css": "text/css", ".json": "application/json", ".bin": "application/octet-stream", ".png": "image/png",
+  ".css": "text/css", ".json": "application/json", ".svg": "image/svg+xml", ".webmanifest": "application/manifest+json", ".bin": "application/octet-stream", ".png": "image/png",
 };
 
 /// A scripted device on the test side of a fake serial port.
@@ -73,9 +73,10 @@ export class FakeDevice {
 }
 
 /// Starts the static server with the device WebSocket endpoint. `devices` maps name -> FakeDevice;
-/// `files` maps a path under /files/ to bytes (firmware and manifests for the tests).
-export async function startServer(devices = {}, files = {}) {
-  if (!fs.existsSync(path.join(dist, "index.html"))) {
+/// `files` maps a path under /files/ to bytes (firmware and manifests for the tests). `dir`: the
+/// built page to serve (default dist/; the offline tests serve a copy they redeploy).
+export async function startServer(devices = {}, files = {}, { dir = dist } = {}) {
+  if (!fs.existsSync(path.join(dir, "index.html"))) {
     throw new Error("dist/ is missing: build the app first (make test does)");
   }
   const server = http.createServer((req, res) => {
@@ -87,8 +88,8 @@ export async function startServer(devices = {}, files = {}) {
       res.end(body);
       return;
     }
-    let file = path.normalize(path.join(dist, decodeURIComponent(url.pathname)));
-    if (!file.startsWith(dist)) { res.writeHead(403).end(); return; }
+    let file = path.normalize(path.join(dir, decodeURIComponent(url.pathname)));
+    if (!file.startsWith(dir)) { res.writeHead(403).end(); return; }
     if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, "index.html");
     fs.readFile(file, (err, body) => {
       if (err) { res.writeHead(404).end("not found"); return; }
@@ -118,9 +119,13 @@ export async function startServer(devices = {}, files = {}) {
   };
 }
 
-export async function launchBrowser() {
+/// Service workers are blocked unless `serviceWorkers: "allow"`: once the page is kept for
+/// offline use (after a board answered), its worker would serve later pages of the same test
+/// file from its cache, out of reach of `page.route`. The offline tests allow them.
+export async function launchBrowser({ serviceWorkers = "block" } = {}) {
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), "webflash-e2e-"));
   const context = await chromium.launchPersistentContext(userDir, {
+    serviceWorkers,
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
     headless: true,
     viewport: { width: 1366, height: 768 },

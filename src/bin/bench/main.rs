@@ -9,7 +9,8 @@
 //! 3. Page weight: what the browser downloads before it can flash, compressed.
 //!
 //! Prints tables and writes `target/bench/bench.json`. Options: `--no-side` skips part 2;
-//! `--files` runs only the file-transfer rows (and writes nothing).
+//! `--files` runs only the file-transfer rows and `--weight` only the page weight (neither
+//! writes anything).
 
 mod bound;
 mod cases;
@@ -93,6 +94,18 @@ fn run(side: bool) -> Result<Doc, String> {
 
 fn main() -> ExitCode {
     let side = !std::env::args().any(|a| a == "--no-side");
+    if std::env::args().any(|a| a == "--weight") {
+        return match weight::measure(&root().join("dist")) {
+            Ok(w) => {
+                weight::print(&w);
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("bench: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     if std::env::args().any(|a| a == "--files") {
         return match files_only() {
             Ok(()) => ExitCode::SUCCESS,

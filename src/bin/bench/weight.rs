@@ -3,7 +3,9 @@
 //! stub Connect fetches for the chip: the largest is counted), once a flash starts or a running
 //! board is checked (the MicroPython card module and the terminal), on "Demo board" (the
 //! simulator), and when a demo board boots MicroPython (the official WebAssembly port and the
-//! shell around it). Every stub image is also listed.
+//! shell around it). Every stub image is also listed. Last, the offline cache: every file the
+//! service worker keeps (`dist/sw.js` lists them), fetched in the background once the page has
+//! loaded and the browser is idle.
 //!
 //! gzip -9 and brotli -q 11 are the system tools (Debian's gzip, and Debian's `brotli` 1.0.9
 //! package when installed); a missing brotli is reported, not guessed.
@@ -45,6 +47,8 @@ pub struct PageWeight {
     /// Fetched when a demo board boots MicroPython: the official WebAssembly port and the
     /// shell that plays the board around it (in a worker).
     pub demo_micropython: Stage,
+    /// The service worker's cache for offline use: every file of the deployment and the worker.
+    pub offline: Stage,
     /// The budget before the first flash, compressed.
     pub target_bytes: u64,
     pub stubs: Vec<Asset>,
@@ -115,6 +119,19 @@ fn stage(name: &str, dist: &Path, files: &[String]) -> Result<Stage, String> {
     })
 }
 
+/// The files `dist/sw.js` keeps for offline use (its `FILES` line, written by
+/// scripts/post-build.mjs), and the worker itself.
+fn offline_files(dist: &Path) -> Result<Vec<String>, String> {
+    let sw = std::fs::read_to_string(dist.join("sw.js"))
+        .map_err(|e| format!("dist/sw.js: {e} (built by scripts/post-build.mjs)"))?;
+    let list = sw
+        .lines()
+        .find_map(|l| l.strip_prefix("const FILES = "))
+        .and_then(|l| serde_json::from_str::<Vec<String>>(l.trim_end_matches(';')).ok())
+        .ok_or("dist/sw.js has no FILES list")?;
+    Ok(list.into_iter().chain(["sw.js".to_string()]).collect())
+}
+
 pub fn measure(dist: &Path) -> Result<PageWeight, String> {
     if !dist.join("index.html").exists() {
         return Err(format!(
@@ -134,6 +151,7 @@ pub fn measure(dist: &Path) -> Result<PageWeight, String> {
     let micropython = present(&[
         "repl/webflash-repl.js",
         "repl/webflash-repl_bg.wasm",
+        "card.css",
         "xterm.js",
         "xterm.css",
         "addon-fit.js",
@@ -182,6 +200,11 @@ pub fn measure(dist: &Path) -> Result<PageWeight, String> {
             dist,
             &demo_micropython,
         )?,
+        offline: stage(
+            "offline cache: what the service worker keeps, in the background after load",
+            dist,
+            &offline_files(dist)?,
+        )?,
         target_bytes: 230 * 1024,
         stubs,
         note,
@@ -229,6 +252,12 @@ pub fn print(w: &PageWeight) {
         kb(w.to_flash.gzip),
         kb(w.target_bytes),
         kb(w.to_flash.gzip + w.micropython.gzip)
+    );
+    println!(
+        "offline cache (every file of the page, kept by the service worker after the first visit): {} files, {} gzip, {} raw",
+        w.offline.assets.len(),
+        kb(w.offline.gzip),
+        kb(w.offline.assets.iter().map(|a| a.raw).sum())
     );
     let stub_gzip: u64 = w.stubs.iter().map(|a| a.gzip).sum();
     let largest = w.stubs.iter().map(|a| a.gzip).max().unwrap_or(0);

@@ -95,6 +95,7 @@ async fn ask_for_bootloader(asking: &str, done: &str) {
 
 /// Mounts the card into `parent`, talking to the page through `host`.
 pub fn mount(parent: web_sys::HtmlElement, host: Host) {
+    crate::web::js::add_stylesheet("card.css");
     HOST.with(|h| *h.borrow_mut() = Some(host));
     let port = PortState {
         open: RwSignal::new(false),

@@ -1,0 +1,49 @@
+// Trunk post-build hook, on the staged page:
+// 1. index.html and the JS snippets wasm-bindgen copies (src/web/*.js) lose their comments and
+//    blank lines: they are for this repository's readers, and the page fetches every byte of them
+//    before the first flash. (Whole-line comments only, so nothing inside a string is touched;
+//    the snippets' SRI hashes in index.html are written again.)
+// 2. the service worker (`sw.js`) is written with the list of every file of this deployment and a
+//    version that is a digest of their paths and contents, so a new deployment is a new worker
+//    with its own cache (src/web/sw.js says how it is used).
+// Usage: node scripts/post-build.mjs [DIR] (default: $TRUNK_STAGING_DIR, else dist).
+import fs from "node:fs";
+import path from "node:path";
+import crypto from "node:crypto";
+import { fileURLToPath } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const dir = path.resolve(process.argv[2] || process.env.TRUNK_STAGING_DIR || path.join(root, "dist"));
+
+function walk(d, prefix = "") {
+  const out = [];
+  for (const e of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    const rel = prefix + e.name;
+    if (e.name.startsWith(".")) continue;
+    if (e.isDirectory()) out.push(...walk(path.join(d, e.name), rel + "/"));
+    else if (rel !== "sw.js") out.push(rel);
+  }
+  return out;
+}
+
+const index = path.join(dir, "index.html");
+if (!fs.existsSync(index)) throw new Error(`${dir} has no index.html: not a built page`);
+let html = fs.readFileSync(index, "utf8").replace(/<!--[\s\S]*?-->/g, "").replace(/\n\s*(?=\n)/g, "");
+const snippets = walk(dir).filter((f) => f.split("/").includes("snippets") && f.endsWith(".js"));
+for (const f of snippets) {
+  const file = path.join(dir, f);
+  const lean = fs.readFileSync(file, "utf8").split("\n").filter((l) => !/^\s*(\/\/.*)?$/.test(l)).join("\n") + "\n";
+  fs.writeFileSync(file, lean);
+  const sri = "sha384-" + crypto.createHash("sha384").update(lean).digest("base64");
+  html = html.replace(new RegExp(`(href="\\./${f.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}"[^>]*integrity=")[^"]*`), `$1${sri}`);
+}
+fs.writeFileSync(index, html);
+
+const files = walk(dir);
+const digest = crypto.createHash("sha256");
+for (const f of files) digest.update(f + "\0").update(fs.readFileSync(path.join(dir, f))).update("\0");
+const version = digest.digest("hex").slice(0, 16);
+const body = fs.readFileSync(path.join(root, "src/web/sw.js"), "utf8");
+const head = `const VERSION = ${JSON.stringify(version)};\nconst FILES = ${JSON.stringify(files, null, 0)};\n`;
+fs.writeFileSync(path.join(dir, "sw.js"), head + body);
+console.log(`offline: sw.js lists ${files.length} files, version ${version}`);

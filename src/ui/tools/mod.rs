@@ -1,0 +1,21 @@
+//! The organisers' tools (`?organiser`): their own wasm module (`webflash-tools`), fetched only
+//! when an organiser opens them, so a student's page carries none of it. Today: the handout
+//! builder (a workshop manifest, its link, a QR code and a printable handout).
+
+mod handout;
+mod sheet;
+
+use leptos::prelude::*;
+
+/// Shows the tools in `parent`; `page_url` is the student page the handout links to.
+pub fn mount(parent: web_sys::HtmlElement, page_url: String) {
+    crate::web::js::add_stylesheet("tools.css");
+    leptos::mount::mount_to(parent, move || {
+        view! {
+            <h2>"For workshop organisers"</h2>
+            <p class="hint">"Make the one link your students open: pick the firmware, give the workshop a title, publish the manifest beside this page, and print the handout with its QR code."</p>
+            <handout::HandoutBuilder page_url=page_url.clone()/>
+        }
+    })
+    .forget();
+}

@@ -1,0 +1,81 @@
+// Offline use: registers the service worker (sw.js, beside the page), adds the web app manifest
+// (the page is installable once it works offline), and writes the footer's line (`#offline`,
+// with `data-offline` = preparing | ready | firmware-failed | update | failed for automation).
+// Imported by modules.js when the page is to be kept for offline use, never before the first
+// flash (see src/web/offline.rs).
+let registration = null;
+
+export function startOffline() {
+  if (registration || !("serviceWorker" in navigator) || !window.isSecureContext) return;
+  registration = register().catch((e) => say("failed", `This page could not be kept for offline use (${e?.message || e}); it works online as usual.`));
+}
+
+function say(state, text, button) {
+  const line = document.getElementById("offline");
+  if (!line) return;
+  line.dataset.offline = state;
+  line.textContent = text;
+  if (button) {
+    const b = document.createElement("button");
+    b.className = "secondary";
+    b.textContent = button.label;
+    b.addEventListener("click", button.click);
+    line.append(" ", b);
+  }
+}
+
+async function register() {
+  if (!document.querySelector('link[rel="manifest"]')) {
+    const link = document.createElement("link");
+    link.rel = "manifest";
+    link.href = new URL("manifest.webmanifest", document.baseURI).href;
+    document.head.append(link);
+  }
+  const sw = navigator.serviceWorker;
+  const reg = await sw.register(new URL("sw.js", document.baseURI), { scope: "./" });
+  const update = () => {
+    if (reg.waiting && sw.controller) say("update", "A new version of this page is ready.", { label: "Reload", click: () => reload(reg) });
+  };
+  reg.addEventListener("updatefound", () => {
+    const worker = reg.installing;
+    worker?.addEventListener("statechange", () => {
+      if (worker.state === "installed") update();
+      if (worker.state === "redundant" && !reg.active) say("failed", "This page could not be kept for offline use (its files could not all be downloaded); it works online as usual.");
+    });
+  });
+  if (!reg.active) say("preparing", "Getting this page ready to work offline…");
+  await sw.ready;
+  const query = new URLSearchParams(location.search);
+  const manifest = query.get("manifest");
+  const firmware = manifest ? null : query.get("firmware");
+  if (manifest || firmware) {
+    const answer = await ask(reg.active, {
+      type: "keep",
+      manifest: manifest && new URL(manifest, document.baseURI).href,
+      firmware: firmware && new URL(firmware, document.baseURI).href,
+    });
+    if (answer.ok) {
+      say("ready", `Ready to work offline, with this workshop's firmware (${answer.parts} file${answer.parts === 1 ? "" : "s"}).`);
+    } else {
+      say("firmware-failed", `This page works offline, but the workshop's firmware could not be kept (${answer.error}). Stay online to flash it.`);
+    }
+  } else {
+    say("ready", "Ready to work offline: this page opens and flashes without the network.");
+  }
+  update();
+}
+
+function ask(worker, message) {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = (e) => resolve(e.data);
+    worker.postMessage(message, [channel.port2]);
+  });
+}
+
+// The user asked for the new deployment: it takes over, and the page reloads once it has.
+function reload(reg) {
+  if (!reg.waiting) { location.reload(); return; }
+  navigator.serviceWorker.addEventListener("controllerchange", () => location.reload(), { once: true });
+  reg.waiting.postMessage({ type: "skip-waiting" });
+}

@@ -1,0 +1,116 @@
+// The organisers' tools (issue 13, `?organiser`): the handout builder turns firmware files into a
+// workshop manifest (downloaded, then served like an organiser would publish it), a `?manifest=`
+// link, a QR code (decoded here by jsQR, an independent decoder from npm) and a printable
+// handout (kept as target/e2e/handout.pdf and a print-media screenshot). The link then flashes
+// the demo board. A student's page never fetches the tools.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import jsQR from "jsqr";
+import { startServer, launchBrowser, openApp, screenshot, shots } from "./harness.mjs";
+import { micropythonImage, sha256 } from "./images.mjs";
+import { picoUf2 } from "./pico.mjs";
+
+let server, browser;
+const files = {};
+before(async () => {
+  server = await startServer({}, files);
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/// The QR code on the page, rendered to pixels in the page and decoded in Node.
+async function decodeQr(page) {
+  const { width, height, pixels } = await page.evaluate(async () => {
+    const svg = document.querySelector(".qr svg").outerHTML;
+    const img = new Image();
+    img.src = URL.createObjectURL(new Blob([svg], { type: "image/svg+xml" }));
+    await img.decode();
+    const canvas = document.createElement("canvas");
+    canvas.width = canvas.height = 400;
+    const ctx = canvas.getContext("2d");
+    ctx.fillStyle = "#fff";
+    ctx.fillRect(0, 0, 400, 400);
+    ctx.drawImage(img, 0, 0, 400, 400);
+    return { width: 400, height: 400, pixels: Array.from(ctx.getImageData(0, 0, 400, 400).data) };
+  });
+  return jsQR(Uint8ClampedArray.from(pixels), width, height)?.data;
+}
+
+test("handout: files in, a manifest that works as ?manifest=, its link as a QR code, a printable page", async () => {
+  const esp = micropythonImage("esp32", "v1.24.1");
+  const pico = await picoUf2("MicroPython v1.24.1 on 2024-11-29; Raspberry Pi Pico with RP2040");
+  const page = await openApp(browser.context, `${server.url}?organiser`, { ports: [] });
+  await page.getByRole("heading", { name: "For workshop organisers" }).waitFor({ timeout: 20000 });
+  await page.getByLabel("Workshop title").fill("Robotics club: MicroPython day");
+  // A wrong file is refused with what it is; the right ones are listed with what they are for.
+  await page.getByLabel("Firmware files").setInputFiles([{ name: "oops.bin", mimeType: "application/octet-stream", buffer: Buffer.from("<!doctype html><title>404</title>") }]);
+  assert.match(await page.getByRole("alert").innerText(), /oops\.bin was not added: it is a web page \(HTML\)/);
+  await page.getByLabel("Firmware files").setInputFiles([
+    { name: "ESP32_GENERIC-v1.24.1.bin", mimeType: "application/octet-stream", buffer: esp },
+    { name: "RPI_PICO-v1.24.1.uf2", mimeType: "application/octet-stream", buffer: pico },
+  ]);
+  const rows = page.locator(".entries tbody tr");
+  await rows.nth(1).waitFor();
+  assert.match(await rows.nth(0).innerText(), /ESP32\s+ESP32_GENERIC-v1\.24\.1\.bin\s+0x1000\s+.*micropython v1\.24\.1/);
+  assert.match(await rows.nth(1).innerText(), /RP2040\s+RPI_PICO-v1\.24\.1\.uf2\s+0x0/);
+  assert.equal(await page.getByRole("alert").isVisible(), false, "the earlier refusal is gone");
+
+  const manifestUrl = `${server.url}files/handout/workshop.json`;
+  await page.getByLabel("Where the manifest will be published").fill(manifestUrl);
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByRole("button", { name: "Download workshop.json" }).click(),
+  ]);
+  assert.equal(download.suggestedFilename(), "workshop.json");
+  const manifest = JSON.parse(fs.readFileSync(await download.path(), "utf8"));
+  assert.equal(manifest.name, "Robotics club: MicroPython day");
+  assert.deepEqual(manifest.builds, [
+    { chipFamily: "ESP32", parts: [{ path: "ESP32_GENERIC-v1.24.1.bin", offset: 4096, sha256: sha256(esp) }] },
+    { chipFamily: "RP2040", parts: [{ path: "RPI_PICO-v1.24.1.uf2", offset: 0, sha256: sha256(pico) }] },
+  ]);
+
+  const link = await page.getByLabel("Handout link", { exact: true }).inputValue();
+  assert.equal(link, `${server.url}?manifest=${encodeURIComponent(manifestUrl)}`);
+  assert.equal(await decodeQr(page), link, "the QR code decodes to the link");
+
+  // The printable handout: only the sheet shows when printed.
+  const sheet = page.getByRole("article", { name: "Printable handout" });
+  assert.match(await sheet.innerText(), /Robotics club: MicroPython day[\s\S]*Four steps[\s\S]*If Connect does not work[\s\S]*SerialAllowUsbDevicesForUrls/);
+  await page.emulateMedia({ media: "print" });
+  assert.equal(await page.locator("ol.steps").evaluate((b) => getComputedStyle(b).visibility), "hidden", "the student steps do not print");
+  assert.equal(await sheet.evaluate((s) => getComputedStyle(s).visibility), "visible");
+  await screenshot(page, "handout-print");
+  fs.mkdirSync(shots, { recursive: true });
+  await page.pdf({ path: path.join(shots, "handout.pdf"), format: "A4" });
+  assert.ok(fs.statSync(path.join(shots, "handout.pdf")).size > 10_000);
+  await page.emulateMedia({ media: "screen" });
+  assert.deepEqual(page.errors, []);
+  await page.close();
+
+  // Published as the organiser would: the manifest and the files beside it. The link flashes.
+  files["handout/workshop.json"] = fs.readFileSync(await download.path());
+  files["handout/ESP32_GENERIC-v1.24.1.bin"] = esp;
+  files["handout/RPI_PICO-v1.24.1.uf2"] = pico;
+  const student = await openApp(browser.context, link, { ports: [] });
+  await student.locator('[data-field="firmware"]').filter({ hasText: "manifest" }).waitFor({ timeout: 10000 });
+  await student.getByLabel("Demo chip").selectOption("esp32");
+  await student.getByRole("button", { name: "Demo board" }).click();
+  await student.getByRole("status").filter({ hasText: "is ready" }).waitFor({ timeout: 30000 });
+  await student.getByRole("button", { name: "Flash", exact: true }).click();
+  const status = student.getByRole("status").filter({ hasText: /Firmware verified|Nothing was written|failed|refused/i });
+  await status.waitFor({ timeout: 120000 });
+  assert.match(await status.innerText(), /Firmware verified/);
+  const verdict = student.locator('[data-field="micropython"]').filter({ hasText: /works|did not|nothing/ });
+  await verdict.waitFor({ timeout: 60000 });
+  assert.match(await verdict.innerText(), /MicroPython v1\.24\.1 .* works/);
+  // A student's page fetched nothing of the organisers' tools.
+  const fetched = await student.evaluate(() => performance.getEntriesByType("resource").map((e) => new URL(e.name).pathname));
+  assert.deepEqual(fetched.filter((p) => /webflash-tools|tools\.css/.test(p)), []);
+  assert.deepEqual(student.errors, []);
+  await student.close();
+});
