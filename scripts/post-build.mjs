@@ -1,8 +1,9 @@
 // Trunk post-build hook, on the staged page:
-// 1. index.html and the JS snippets wasm-bindgen copies (src/web/*.js) lose their comments and
-//    blank lines: they are for this repository's readers, and the page fetches every byte of them
-//    before the first flash. (Whole-line comments only, so nothing inside a string is touched;
-//    the snippets' SRI hashes in index.html are written again.)
+// 1. What the page fetches is made small: index.html loses its comments and blank lines, and the
+//    JS wasm-bindgen writes (each module's glue and the snippets it copies from src/web/) and the
+//    stylesheet Trunk hashes are minified by esbuild (npm, pinned): comments and long names are for
+//    this repository's readers, and the page fetches every byte of them before the first flash.
+//    Their SRI hashes in index.html are written again.
 // 2. the service worker (`sw.js`) is written with the list of every file of this deployment and a
 //    version that is a digest of their paths and contents, so a new deployment is a new worker
 //    with its own cache (src/web/sw.js says how it is used).
@@ -11,6 +12,7 @@ import fs from "node:fs";
 import path from "node:path";
 import crypto from "node:crypto";
 import { fileURLToPath } from "node:url";
+import { transformSync } from "esbuild";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const dir = path.resolve(process.argv[2] || process.env.TRUNK_STAGING_DIR || path.join(root, "dist"));
@@ -29,13 +31,19 @@ function walk(d, prefix = "") {
 const index = path.join(dir, "index.html");
 if (!fs.existsSync(index)) throw new Error(`${dir} has no index.html: not a built page`);
 let html = fs.readFileSync(index, "utf8").replace(/<!--[\s\S]*?-->/g, "").replace(/\n\s*(?=\n)/g, "");
-const snippets = walk(dir).filter((f) => f.split("/").includes("snippets") && f.endsWith(".js"));
-for (const f of snippets) {
+// Trunk's outputs: the modules' wasm-bindgen glue (`<name>.js` beside `<name>_bg.wasm`), the
+// snippets, and the hashed stylesheet. Files copied from npm or src/ as they are stay as they are.
+const built = walk(dir).filter((f) =>
+  (f.endsWith(".js") && (f.split("/").includes("snippets") || fs.existsSync(path.join(dir, f.replace(/\.js$/, "_bg.wasm"))))) ||
+  /^main-[0-9a-f]+\.css$/.test(f));
+for (const f of built) {
   const file = path.join(dir, f);
-  const lean = fs.readFileSync(file, "utf8").split("\n").filter((l) => !/^\s*(\/\/.*)?$/.test(l)).join("\n") + "\n";
+  const source = fs.readFileSync(file, "utf8");
+  const lean = transformSync(source, { loader: f.endsWith(".css") ? "css" : "js", format: f.endsWith(".css") ? undefined : "esm", minify: true, legalComments: "none" }).code;
   fs.writeFileSync(file, lean);
   const sri = "sha384-" + crypto.createHash("sha384").update(lean).digest("base64");
-  html = html.replace(new RegExp(`(href="\\./${f.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}"[^>]*integrity=")[^"]*`), `$1${sri}`);
+  const href = f.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  html = html.replace(new RegExp(`(href="\\./${href}"[^>]*integrity=")[^"]*`), `$1${sri}`);
 }
 fs.writeFileSync(index, html);
 
