@@ -7,6 +7,7 @@
 pub mod erase;
 pub mod esp_backup;
 pub mod handout;
+pub mod history;
 pub mod json;
 pub mod manifest;
 mod manifest_error;

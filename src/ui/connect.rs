@@ -95,6 +95,7 @@ pub(super) async fn prepare_open_board(usb: String, state: AppState) -> bool {
                 "{} is ready{mode}. Choose the firmware.",
                 card.info.chip
             ));
+            crate::web::history::seen(&card.info.mac_text());
             state.link.set(Link::Ready(card));
             true
         }
@@ -261,6 +262,8 @@ pub fn ConnectPanel() -> impl IntoView {
                     </dl>
                 }.into_any()).unwrap_or_else(|| ().into_any()),
             }}
+            // What a returning board ran last (written by history.js, see `web::history`).
+            <p id="seen" class="hint" data-field="seen" hidden=move || link.with(|l| l.usb().is_none())></p>
         </section>
     }
 }

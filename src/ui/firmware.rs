@@ -14,7 +14,12 @@ use crate::web::fetch;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Firmware {
     /// One binary (file or URL); its offset is decided from its contents and the chip.
-    Single { label: String, data: Arc<Vec<u8>> },
+    Single {
+        label: String,
+        data: Arc<Vec<u8>>,
+        /// Where it was downloaded from (`None`: a file from this computer).
+        url: Option<String>,
+    },
     /// An ESP Web Tools manifest; its parts are fetched for the detected chip at flash time.
     Manifest { url: String, text: Arc<String> },
 }
@@ -22,7 +27,7 @@ pub enum Firmware {
 impl Firmware {
     pub fn label(&self) -> String {
         match self {
-            Firmware::Single { label, data } => {
+            Firmware::Single { label, data, .. } => {
                 format!("{label} ({} KB)", data.len().div_ceil(1024))
             }
             Firmware::Manifest { url, .. } => format!("manifest {url}"),
@@ -64,6 +69,7 @@ pub async fn load_url(url: String, state: AppState, firmware: RwSignal<Option<Fi
         Firmware::Single {
             label,
             data: Arc::new(bytes),
+            url: Some(url.clone()),
         }
     };
     state.say(format!("Loaded {}.", fw.label()));
@@ -91,6 +97,7 @@ pub fn FirmwarePanel(firmware: RwSignal<Option<Firmware>>) -> impl IntoView {
                     let fw = Firmware::Single {
                         label,
                         data: Arc::new(data),
+                        url: None,
                     };
                     state.say(format!("Loaded {}.", fw.label()));
                     firmware.set(Some(fw));

@@ -241,7 +241,10 @@ fn begin(state: AppState, c: Controls) {
             clear,
             baud: c.baud.get_untracked(),
         };
+        let version = super::history::version(&parts);
+        let first = parts.first().map(|p| p.data.clone()).unwrap_or_default();
         let flashed = flash_parts(parts, card.clone(), state, job, c.progress).await;
+        super::history::flashed(&fw, &card, &version, &first, flashed.is_some());
         let Some(Flashed {
             restart: Some(restart),
             wiring,

@@ -309,17 +309,27 @@ fn bridge(state: AppState, check: RwSignal<Check>) -> Object {
     let warn = Closure::<dyn Fn(String)>::new(move |text: String| state.warn(text));
     set_fn(&b, "warn", warn.into_js_value());
     let board = Closure::<dyn Fn(String)>::new(move |line: String| {
-        state
-            .board
-            .set(crate::repl::facts::BoardFacts::decode(&line));
+        let facts = crate::repl::facts::BoardFacts::decode(&line);
+        // A returning board found running MicroPython (no ESP card) is known by its unique id.
+        if state
+            .link
+            .with_untracked(|l| matches!(l, Link::Running { card: None, .. }))
+        {
+            if let Some(id) = facts.as_ref().and_then(|f| f.unique_id.as_deref()) {
+                crate::web::history::seen(id);
+            }
+        }
+        state.board.set(facts);
     });
     set_fn(&b, "board", board.into_js_value());
     let checked = Closure::<dyn Fn(bool, String)>::new(move |works: bool, text: String| {
-        check.set(if works {
+        let outcome = if works {
             Check::Works { text }
         } else {
             Check::Problem(text)
-        })
+        };
+        super::history::checked(state, &outcome);
+        check.set(outcome);
     });
     set_fn(&b, "checked", checked.into_js_value());
     install_bridge(&b, state);
@@ -378,7 +388,7 @@ pub async fn mount_uf2(parent: web_sys::HtmlElement) -> bool {
 pub fn push_firmware(fw: Option<&super::firmware::Firmware>) {
     use super::firmware::Firmware;
     let (kind, name, data) = match fw {
-        Some(Firmware::Single { label, data }) => {
+        Some(Firmware::Single { label, data, .. }) => {
             ("file", label.clone(), Uint8Array::from(&data[..]))
         }
         Some(Firmware::Manifest { url, text }) => {

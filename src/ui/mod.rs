@@ -8,6 +8,7 @@ mod erase;
 mod firmware;
 mod flash;
 mod follow;
+mod history;
 mod intro;
 mod micropython;
 mod plan;

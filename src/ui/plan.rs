@@ -24,7 +24,7 @@ pub async fn build(
         flash_size: card.info.flash_size.unwrap_or(4 << 20),
     };
     let parts = match fw {
-        Firmware::Single { label, data } => {
+        Firmware::Single { label, data, .. } => {
             let offset = suggest_offset(data, chip).unwrap_or(chip.spec().bootloader_offset);
             vec![Part {
                 name: label.clone(),

@@ -4,6 +4,7 @@ pub mod demo;
 mod download;
 pub mod drive;
 pub mod fetch;
+pub mod history;
 pub mod js;
 pub mod modules;
 pub mod offline;

@@ -63,3 +63,21 @@ addEventListener("TrunkApplicationStarted", async () => {
     section.textContent = `The organiser tools could not be loaded (${e?.message || e}). Reload the page to try again.`;
   }
 }, { once: true });
+
+/// The device history (history.js, copied beside the page; see src/web/history.rs): fetched when
+/// something is recorded, or at Connect when this browser has a history.
+let history = null;
+function historyModule() {
+  history ??= import(new URL("history.js", document.baseURI).href);
+  history.catch(() => { history = null; });
+  return history;
+}
+export function historyRecord(kind, board, id, usb, firmware, source, version, sha256, verified, bytes) {
+  historyModule().then((m) => m.record({ kind, board, id, usb, firmware, source, version, sha256, verified }, bytes)).catch((e) => console.warn("history:", e));
+}
+export function historySeen(id) {
+  const line = document.getElementById("seen");
+  if (line) line.textContent = "";
+  if (localStorage.getItem("webflash-history")) historyModule().then((m) => m.showSeen(id)).catch(() => {});
+}
+export function historyApi() { return historyModule(); }

@@ -31,6 +31,7 @@ mod exports {
             "file" => Some(Firmware::Single {
                 label: name,
                 data: Arc::new(data),
+                url: None,
             }),
             "manifest" => Some(Firmware::Manifest {
                 url: name,

@@ -195,6 +195,7 @@ async fn install(
             return state.warn(failure(&e));
         }
     };
+    super::record_install("STM32 (pyboard)", "DFU", &name, &data, true);
     if let Err(e) = dfu.leave(FLASH_START).await {
         stage.set(Stage::NeedsDevice);
         return state.warn(failure(&e));
@@ -225,7 +226,7 @@ pub fn DfuPanel(firmware: RwSignal<Option<Firmware>>, port: PortState) -> impl I
     // Expert: where a plain .bin goes.
     let address = RwSignal::new(String::new());
     let chosen = move || match firmware.get() {
-        Some(Firmware::Single { label, data })
+        Some(Firmware::Single { label, data, .. })
             if !crate::ui::uf2::has_uf2(firmware.get().as_ref()) =>
         {
             Some((label, data))

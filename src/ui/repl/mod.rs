@@ -149,6 +149,27 @@ fn board_unique_id() -> Option<String> {
     UNIQUE_ID.with(|u| u.borrow().clone())
 }
 
+/// Records an install by UF2 drive, PICOBOOT or DFU (`how`) in the device history: `board` is
+/// the chip ("RP2040"), the board's id its `machine.unique_id()` from the check before (empty
+/// for a board that never answered). Writes on a drive are not read back: `verified` says so.
+fn record_install(board: &str, how: &str, name: &str, data: &[u8], verified: bool) {
+    use sha2::{Digest, Sha256};
+    crate::web::history::record(
+        &crate::web::history::Entry {
+            kind: "flash",
+            board,
+            id: &board_unique_id().unwrap_or_default(),
+            usb: how,
+            firmware: name,
+            source: "",
+            version: "",
+            sha256: &crate::firmware::manifest::hex(&Sha256::digest(data)),
+            verified,
+        },
+        Some(data),
+    );
+}
+
 /// The page tells the card whether a board is connected and whether it is busy.
 pub fn set_port(open: bool, busy: bool) {
     if let Some((port, _)) = SIGNALS.with(|s| s.get()) {

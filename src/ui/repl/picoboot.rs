@@ -242,6 +242,7 @@ pub async fn install(
             return state.warn(e.to_string());
         }
     };
+    super::record_install(chip.name(), "PICOBOOT", &name, &data, true);
     if let Err(e) = pico.reboot().await {
         stage.set(Stage::NeedsDrive);
         return state.warn(e.to_string());

@@ -43,7 +43,7 @@ pub(super) async fn uf2_for(
     chip: Option<Rp2Chip>,
 ) -> Result<(String, Vec<u8>), String> {
     match fw {
-        Firmware::Single { label, data } => Ok((label.clone(), data.to_vec())),
+        Firmware::Single { label, data, .. } => Ok((label.clone(), data.to_vec())),
         Firmware::Manifest { url, text } => {
             let m = manifest::parse(text).map_err(|e| e.to_string())?;
             let build = m
@@ -133,6 +133,7 @@ async fn write_to_drive(fw: Firmware, stage: RwSignal<Stage>, problems: RwSignal
             "The file could not be written to the drive ({e}). Choose the Pico's drive again."
         ));
     }
+    super::record_install(chip.name(), "BOOTSEL drive", &name, &data, false);
     stage.set(Stage::Restarting);
     state
         .say("Written. The Pico restarts into MicroPython by itself; waiting for its serial port…");
@@ -166,7 +167,7 @@ pub fn Uf2Panel(firmware: RwSignal<Option<Firmware>>, port: PortState) -> impl I
     let cancel = RwSignal::new(false);
     let by_usb = RwSignal::new(false);
     let summary = move || match firmware.get() {
-        Some(Firmware::Single { label, data }) => describe(&label, &data),
+        Some(Firmware::Single { label, data, .. }) => describe(&label, &data),
         Some(Firmware::Manifest { url, .. }) => {
             format!("UF2 build of {url}, chosen for the Pico's chip")
         }

@@ -1,8 +1,9 @@
 //! The organisers' tools (`?organiser`): their own wasm module (`webflash-tools`), fetched only
-//! when an organiser opens them, so a student's page carries none of it. Today: the handout
-//! builder (a workshop manifest, its link, a QR code and a printable handout).
+//! when an organiser opens them, so a student's page carries none of it: the handout builder (a
+//! workshop manifest, its link, a QR code and a printable handout) and the device history.
 
 mod handout;
+mod history;
 mod sheet;
 
 use leptos::prelude::*;
@@ -15,6 +16,7 @@ pub fn mount(parent: web_sys::HtmlElement, page_url: String) {
             <h2>"For workshop organisers"</h2>
             <p class="hint">"Make the one link your students open: pick the firmware, give the workshop a title, publish the manifest beside this page, and print the handout with its QR code."</p>
             <handout::HandoutBuilder page_url=page_url.clone()/>
+            <history::HistoryView/>
         }
     })
     .forget();
