@@ -13,6 +13,28 @@ pub enum ResetWiring {
     UsbOtg,
 }
 
+/// A short name for `wiring` ("uart", "jtag", "otg", or "" when unknown), and back: for the
+/// page's bridge to the organisers' tools.
+pub fn wiring_name(wiring: Option<ResetWiring>) -> &'static str {
+    match wiring {
+        Some(ResetWiring::UartBridge) => "uart",
+        Some(ResetWiring::UsbJtagSerial) => "jtag",
+        Some(ResetWiring::UsbOtg) => "otg",
+        None => "",
+    }
+}
+
+/// The wiring [`wiring_name`] named.
+pub fn wiring_from_name(name: &str) -> Option<ResetWiring> {
+    [
+        ResetWiring::UartBridge,
+        ResetWiring::UsbJtagSerial,
+        ResetWiring::UsbOtg,
+    ]
+    .into_iter()
+    .find(|w| wiring_name(Some(*w)) == name)
+}
+
 /// A known USB serial device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UsbBridge {

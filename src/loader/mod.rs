@@ -134,6 +134,22 @@ impl<P: Port> Loader<P> {
         }
     }
 
+    /// Continues on `port` a conversation another loader began (the page's, whose board the
+    /// organisers' tools borrow): the chip is `spec`, `responder` answers, reset is `wiring`.
+    pub fn resume(
+        port: P,
+        spec: &'static ChipSpec,
+        responder: Responder,
+        wiring: Option<ResetWiring>,
+    ) -> Self {
+        Loader {
+            spec: Some(spec),
+            responder,
+            wiring,
+            ..Loader::new(port)
+        }
+    }
+
     /// Sends progress to `sink`.
     pub fn on_event(&mut self, sink: impl FnMut(Event) + 'static) {
         self.events = Box::new(sink);

@@ -67,6 +67,9 @@ pub fn MicroPythonCard(check: RwSignal<Check>) -> impl IntoView {
     let mount_point = NodeRef::<html::Div>::new();
     let wanted = RwSignal::new(false);
     WANTED.with(|w| w.set(Some(wanted)));
+    // The bridge, made now: the organisers' tools use it too (its whole-flash jobs).
+    let host = bridge(state, check);
+    crate::web::modules::set_host(&host);
 
     Effect::new(move |started: Option<bool>| {
         let need = wanted.get() || state.link.with(needs_card);
@@ -77,10 +80,10 @@ pub fn MicroPythonCard(check: RwSignal<Check>) -> impl IntoView {
             return false;
         };
         status.set(Status::Loading);
+        let bridge = host.clone();
         spawn_local(async move {
             match modules::load("repl", "webflash-repl").await {
                 Ok(module) => {
-                    let bridge = bridge(state, check);
                     let parent: web_sys::HtmlElement = parent.unchecked_into();
                     if call(&module, "mount", &[parent.into(), bridge.into()]).is_ok() {
                         MODULE.with(|m| *m.borrow_mut() = Some(module));
@@ -333,7 +336,51 @@ fn bridge(state: AppState, check: RwSignal<Check>) -> Object {
     });
     set_fn(&b, "checked", checked.into_js_value());
     install_bridge(&b, state);
+    esp_bridge(&b, state);
     b
+}
+
+/// The bridge's calls for the organisers' whole-flash backup and restore of an ESP
+/// (`ui::tools::esp_backup`), which runs its own loader on the borrowed port.
+fn esp_bridge(b: &Object, state: AppState) {
+    // "chip-id\tMAC\tflash bytes\twiring\tstub\tin its loader\trevision\tmax baud" of the
+    // connected ESP, or null.
+    let info = Closure::<dyn Fn() -> JsValue>::new(move || {
+        // The board as lent to the tools (after their borrow), else as the page holds it.
+        let (wiring, prepared, max_baud) = LENT
+            .with(|l| {
+                l.borrow()
+                    .as_ref()
+                    .map(|b| (b.wiring, b.prepared.is_some(), b.max_baud))
+            })
+            .unwrap_or_else(session::wiring_and_prepared);
+        state.link.with_untracked(|l| match l {
+            Link::Ready(c) | Link::Running { card: Some(c), .. } => JsValue::from(format!(
+                "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{max_baud}",
+                c.info.chip.spec().id,
+                c.info.mac_text(),
+                c.info.flash_size.unwrap_or(0),
+                crate::usb::wiring_name(wiring),
+                c.stub,
+                prepared,
+                c.info.revision
+            )),
+            _ => JsValue::NULL,
+        })
+    });
+    set_fn(b, "espBoard", info.into_js_value());
+    // The borrowed board was restarted into its firmware: the next job starts from Connect.
+    let restarted = Closure::<dyn Fn()>::new(|| {
+        LENT.with(|l| {
+            if let Some(board) = l.borrow_mut().as_mut() {
+                board.prepared = None;
+            }
+        })
+    });
+    set_fn(b, "restarted", restarted.into_js_value());
+    // The terminal stops reading the port, as for a flash, so the board can be lent.
+    let quiet = Closure::<dyn Fn()>::new(|| console_on(false));
+    set_fn(b, "quiet", quiet.into_js_value());
 }
 
 /// The bridge's calls for the Pico's install step (which lives in the card's module).

@@ -211,6 +211,17 @@ pub async fn pick_new(vendor_ids: &[u16]) -> Result<String, OpenError> {
 }
 
 /// True when the board opened last is a simulated one (the demo board or the demo Pico).
+/// How the connected board's reset is wired (`None`: unknown, or no board here right now), and
+/// whether it is in its loader, identified (not since a restart into its firmware), and the
+/// fastest baud its bridge is known to sustain.
+pub fn wiring_and_prepared() -> (Option<crate::usb::ResetWiring>, bool, u32) {
+    SLOT.with(|s| {
+        s.borrow().board.as_ref().map_or((None, false, 0), |b| {
+            (b.wiring, b.prepared.is_some(), b.max_baud)
+        })
+    })
+}
+
 pub fn is_demo() -> bool {
     SLOT.with(|s| s.borrow().demo)
 }

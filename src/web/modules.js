@@ -43,6 +43,10 @@ export function startOffline() {
   offline.catch(() => { offline = null; });
 }
 
+/// The page's bridge (ui::micropython), for the organisers' tools' whole-flash jobs.
+let host = null;
+export function setHost(bridge) { host = bridge; }
+
 /// The organisers' tools (`?organiser`): their own module, in a section above the steps once the
 /// app has started; the footer links to them. Nothing of them is fetched without `?organiser`.
 /// (Built here rather than in the app's wasm, where the same link costs three times the bytes.)
@@ -58,7 +62,7 @@ addEventListener("TrunkApplicationStarted", async () => {
   section.setAttribute("aria-label", "For workshop organisers");
   document.querySelector("main")?.prepend(section);
   try {
-    (await loadModule("tools", "webflash-tools")).mount(section, location.href);
+    (await loadModule("tools", "webflash-tools")).mount(section, location.href, host);
   } catch (e) {
     section.textContent = `The organiser tools could not be loaded (${e?.message || e}). Reload the page to try again.`;
   }

@@ -7,6 +7,9 @@ use wasm_bindgen::prelude::*;
 extern "C" {
     #[wasm_bindgen(js_name = loadModule, catch)]
     async fn load_module(folder: &str, name: &str) -> Result<JsValue, JsValue>;
+    /// Hands the page's bridge (`ui::micropython`) to the organisers' tools.
+    #[wasm_bindgen(js_name = setHost)]
+    pub fn set_host(bridge: &js_sys::Object);
 }
 
 /// The exports (JS namespace) of module `name` in `folder` of the page, once it is downloaded

@@ -6,21 +6,24 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import jsQR from "jsqr";
-import { startServer, launchBrowser, openApp, screenshot, shots } from "./harness.mjs";
-import { micropythonImage, sha256 } from "./images.mjs";
+import { startServer, launchBrowser, openApp, screenshot, shots, startSim } from "./harness.mjs";
+import { micropythonImage, sha256, espImage, BOOT_OFFSET } from "./images.mjs";
 import { picoUf2 } from "./pico.mjs";
 
-let server, browser;
+let server, browser, tmp;
 const files = {};
 before(async () => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), "webflash-organiser-"));
   server = await startServer({}, files);
   browser = await launchBrowser();
 });
 after(async () => {
   await browser?.close();
   await server?.close();
+  fs.rmSync(tmp, { recursive: true, force: true });
 });
 
 /// The QR code on the page, rendered to pixels in the page and decoded in Node.
@@ -113,4 +116,90 @@ test("handout: files in, a manifest that works as ?manifest=, its link as a QR c
   assert.deepEqual(fetched.filter((p) => /webflash-tools|tools\.css/.test(p)), []);
   assert.deepEqual(student.errors, []);
   await student.close();
+});
+
+/// esp-sim saves the flash file after the device is idle; wait until it holds `bytes` at `offset`.
+async function flashHolds(file, offset, bytes, timeoutMs = 10000) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const f = fs.readFileSync(file);
+    if (f.subarray(offset, offset + bytes.length).equals(bytes)) return f;
+    if (Date.now() > end) assert.fail(`flash at 0x${offset.toString(16)} does not hold what it should`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+test("whole-flash backup and restore (ESP): byte-exact, another chip's backup refused, a cancelled backup saves nothing", async () => {
+  // A board with 2 MB of flash holding something that is not MicroPython (every word distinct).
+  const size = 2 << 20;
+  const original = Buffer.alloc(size);
+  for (let i = 0; i < size; i += 4) original.writeUInt32LE((Math.imul(i, 2654435761) ^ 0x5a5a5a5a) >>> 0, i);
+  const flashFile = path.join(tmp, "esp32-backup.bin");
+  fs.writeFileSync(flashFile, original);
+  const sim = await startSim({ chip: "esp32", flashFile, flashSize: "2MB" });
+  const page = await openApp(browser.context, `${server.url}?organiser`, {
+    ports: [{ usbVendorId: 0x10c4, usbProductId: 0xea60, url: sim.wsUrl }],
+  });
+  const status = (re) => page.getByRole("status").filter({ hasText: re });
+  const says = (re, timeout = 30000) => status(re).waitFor({ timeout }).catch(async (e) => {
+    throw new Error(`${e.message}; the status says: ${await page.getByRole("status").innerText()}`);
+  });
+  // Before Connect: said, nothing read.
+  await page.getByRole("button", { name: "Back up the whole flash" }).click();
+  await says(/Connect the ESP board first/);
+  await page.getByRole("button", { name: "Connect" }).click();
+  await says(/is ready/);
+  let downloads = 0;
+  page.on("download", () => downloads++);
+  // A backup stopped half way saves nothing.
+  await page.getByRole("button", { name: "Back up the whole flash" }).click();
+  await page.getByRole("progressbar", { name: "Backup progress" }).waitFor({ timeout: 60000 });
+  await page.getByRole("button", { name: "Cancel" }).click();
+  await says(/Backup stopped\. Nothing was saved/);
+  assert.equal(downloads, 0, "a cancelled backup must not leave a file");
+  // The whole flash, read and saved.
+  const [download] = await Promise.all([
+    page.waitForEvent("download", { timeout: 180000 }),
+    page.getByRole("button", { name: "Back up the whole flash" }).click(),
+  ]);
+  assert.match(download.suggestedFilename(), /^esp32-[0-9a-f]{12}-\d{4}-\d{2}-\d{2}\.espbackup$/);
+  const saved = fs.readFileSync(await download.path());
+  await says(/Backed up: all 2048 KB of the ESP32's flash/);
+  // Read independently of our decoder: magic line, JSON line, then the flash.
+  assert.equal(saved.subarray(0, 7).toString(), "WFESP1\n");
+  const nl = saved.indexOf(0x0a, 7);
+  const meta = JSON.parse(saved.subarray(7, nl).toString());
+  assert.equal(meta.chip, "ESP32");
+  assert.equal(meta.flash_size, size);
+  assert.match(meta.mac, /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/);
+  const flash = saved.subarray(nl + 1);
+  assert.equal(meta.sha256, sha256(flash));
+  assert.ok(flash.equals(original), "the backup holds the board's flash byte for byte");
+  // The board gets other firmware (the page restarts it and checks what it boots).
+  const image = espImage("esp32", 200_000, { seed: 31 });
+  await page.getByLabel("Firmware file", { exact: true }).setInputFiles({ name: "fw.bin", mimeType: "application/octet-stream", buffer: image });
+  await page.getByLabel("Erase all flash first").uncheck();
+  await page.getByRole("button", { name: "Flash", exact: true }).click();
+  await says(/Firmware verified/, 120000);
+  // (The image says 4 MB: the page patched its header's flash size for this 2 MB board and
+  // re-digested it, so the bytes between the header and the digest are compared.)
+  const flashed = await flashHolds(flashFile, BOOT_OFFSET.esp32 + 4, image.subarray(4, image.length - 32));
+  // A backup of another chip is refused, nothing written.
+  const c3 = Buffer.concat([
+    Buffer.from("WFESP1\n"),
+    Buffer.from(JSON.stringify({ chip: "ESP32-C3", mac: meta.mac, date: meta.date, flash_size: size, sha256: sha256(flash) }) + "\n"),
+    flash,
+  ]);
+  await page.getByLabel("Restore the whole flash").setInputFiles({ name: "c3.espbackup", mimeType: "application/octet-stream", buffer: c3 });
+  await says(/backup is of an ESP32-C3, but the board is an ESP32.*Nothing was written/);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.ok(fs.readFileSync(flashFile).equals(flashed), "a refused backup must not change the flash");
+  // The saved backup puts every byte back, whatever the board booted meanwhile.
+  await page.getByLabel("Restore the whole flash").setInputFiles({ name: download.suggestedFilename(), mimeType: "application/octet-stream", buffer: saved });
+  await says(/Restored: the ESP32's whole flash \(2048 KB\) from the backup of .*checked by MD5, and the board was restarted/, 180000);
+  await flashHolds(flashFile, 0, original);
+  await screenshot(page, "flash-backup-restored");
+  assert.deepEqual(page.errors, []);
+  await page.close();
+  await sim.stop();
 });

@@ -5,11 +5,12 @@
 mod exports {
     use wasm_bindgen::prelude::*;
 
-    /// Shows the tools in `parent`; `page_url` is the student page the handout links to.
+    /// Shows the tools in `parent`; `page_url` is the student page the handout links to, `host`
+    /// the page's bridge (the whole-flash jobs run on its board).
     #[wasm_bindgen]
-    pub fn mount(parent: web_sys::HtmlElement, page_url: String) {
+    pub fn mount(parent: web_sys::HtmlElement, page_url: String, host: JsValue) {
         console_error_panic_hook::set_once();
-        webflash::ui::tools::mount(parent, page_url);
+        webflash::ui::tools::mount(parent, page_url, host);
     }
 }
 
