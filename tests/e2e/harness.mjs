@@ -236,3 +236,24 @@ export async function dropFiles(page, selector, files) {
   }, payload);
   await page.dispatchEvent(selector, "drop", { dataTransfer: dt });
 }
+
+/// Opens the demo board as `chip` (step 1 with "Demo board").
+export async function openDemoBoard(page, chip = "esp32") {
+  await page.getByLabel("Demo chip").selectOption(chip);
+  await page.getByRole("button", { name: "Demo board" }).click();
+  await page.getByRole("status").filter({ hasText: "is ready" }).waitFor({ timeout: 30000 });
+}
+
+/// Presses Flash with the chosen firmware and returns once it is verified and MicroPython
+/// `version` ("v1.24.1") answered the hello check; fails with what the page said otherwise.
+export async function flashToHello(page, version) {
+  await page.getByRole("button", { name: "Flash", exact: true }).click();
+  const status = page.getByRole("status").filter({ hasText: /Firmware verified|Nothing was written|stopped|failed|refused/i });
+  await status.waitFor({ timeout: 120000 });
+  const said = await status.innerText();
+  if (!/Firmware verified/.test(said)) throw new Error(`the flash was not verified: ${said}`);
+  const verdict = page.locator('[data-field="micropython"]').filter({ hasText: /works|did not|nothing/ });
+  await verdict.waitFor({ timeout: 60000 });
+  const text = await verdict.innerText();
+  if (!text.includes(`MicroPython ${version} `) || !/ works/.test(text)) throw new Error(`no hello from MicroPython ${version}: ${text}`);
+}

@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import { startServer, launchBrowser, openApp, screenshot } from "./harness.mjs";
+import { startServer, launchBrowser, openApp, screenshot, openDemoBoard, flashToHello } from "./harness.mjs";
 import { micropythonImage, sha256 } from "./images.mjs";
 
 let server, browser;
@@ -21,21 +21,8 @@ after(async () => {
 const v124 = micropythonImage("esp32", "v1.24.1");
 const v125 = micropythonImage("esp32", "v1.25.0");
 
-async function demoBoard(page) {
-  await page.getByLabel("Demo chip").selectOption("esp32");
-  await page.getByRole("button", { name: "Demo board" }).click();
-  await page.getByRole("status").filter({ hasText: "is ready" }).waitFor({ timeout: 30000 });
-}
-
-async function flashAndCheck(page, version) {
-  await page.getByRole("button", { name: "Flash", exact: true }).click();
-  const status = page.getByRole("status").filter({ hasText: /Firmware verified|Nothing was written|stopped|failed|refused/i });
-  await status.waitFor({ timeout: 120000 });
-  assert.match(await status.innerText(), /Firmware verified/);
-  const verdict = page.locator('[data-field="micropython"]').filter({ hasText: /works|did not|nothing/ });
-  await verdict.waitFor({ timeout: 60000 });
-  assert.match(await verdict.innerText(), new RegExp(`MicroPython ${version.replaceAll(".", "\\.")} .* works`));
-}
+const demoBoard = (page) => openDemoBoard(page);
+const flashAndCheck = (page, version) => flashToHello(page, version);
 
 async function download(page, button) {
   const [file] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: button }).click()]);

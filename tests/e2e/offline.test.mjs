@@ -8,7 +8,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { execFileSync } from "node:child_process";
-import { startServer, launchBrowser, openApp, screenshot, dist, root } from "./harness.mjs";
+import { startServer, launchBrowser, openApp, screenshot, dist, root, openDemoBoard, flashToHello } from "./harness.mjs";
 import { micropythonImage, sha256 } from "./images.mjs";
 
 let server, browser, tmp, site;
@@ -36,17 +36,9 @@ after(async () => {
 const workshop = () => `${server.url}?manifest=${encodeURIComponent(server.url + "files/ws/manifest.json")}`;
 
 async function flashDemo(page) {
-  await page.getByLabel("Demo chip").selectOption("esp32");
-  await page.getByRole("button", { name: "Demo board" }).click();
-  await page.getByRole("status").filter({ hasText: "is ready" }).waitFor({ timeout: 30000 });
+  await openDemoBoard(page);
   await page.locator('[data-field="firmware"]').filter({ hasText: "manifest" }).waitFor({ timeout: 10000 });
-  await page.getByRole("button", { name: "Flash", exact: true }).click();
-  const status = page.getByRole("status").filter({ hasText: /Firmware verified|Nothing was written|stopped|failed|refused/i });
-  await status.waitFor({ timeout: 120000 });
-  assert.match(await status.innerText(), /Firmware verified/);
-  const verdict = page.locator('[data-field="micropython"]').filter({ hasText: /works|did not|nothing/ });
-  await verdict.waitFor({ timeout: 60000 });
-  assert.match(await verdict.innerText(), /MicroPython v1\.24\.1 .* works/);
+  await flashToHello(page, "v1.24.1");
 }
 
 const offlineLine = (page) => page.locator("#offline");
