@@ -112,12 +112,12 @@ fn uf2_family(bytes: &[u8]) -> Result<Rp2Chip, String> {
 /// (ESP ones first), then the Picos. Refused when two files are for the same family.
 pub fn manifest(title: &str, entries: &[Entry]) -> Result<String, String> {
     if entries.is_empty() {
-        return Err("add at least one firmware file".into());
+        return Err("Add at least one firmware file to make the manifest.".into());
     }
     for (i, e) in entries.iter().enumerate() {
         if entries[..i].iter().any(|o| o.family == e.family) {
             return Err(format!(
-                "two files are for {}: a manifest has one build per board family; keep one",
+                "Two files are for {}: a manifest has one build per board family; remove one.",
                 e.family
             ));
         }
@@ -249,7 +249,7 @@ mod tests {
     fn two_files_for_one_family_or_none_are_refused() {
         let a = describe("a.bin", &merged(Chip::Esp32)).unwrap();
         let err = manifest("x", &[a.clone(), a]).unwrap_err();
-        assert!(err.contains("two files are for ESP32"), "{err}");
+        assert!(err.contains("Two files are for ESP32"), "{err}");
         assert!(manifest("x", &[]).is_err());
     }
 
