@@ -83,7 +83,9 @@ pub struct Term {
 impl Term {
     pub fn new(parent: &web_sys::HtmlElement, on_input: impl FnMut(String) + 'static) -> Term {
         let options = Object::new();
-        let _ = Reflect::set(&options, &"convertEol".into(), &JsValue::FALSE);
+        // MicroPython ends lines with \r\n, but a program's output or a boot log may end them
+        // with a bare \n: drawn as a new line, not a staircase.
+        let _ = Reflect::set(&options, &"convertEol".into(), &JsValue::TRUE);
         let _ = Reflect::set(&options, &"scrollback".into(), &JsValue::from(5000));
         let _ = Reflect::set(&options, &"fontSize".into(), &JsValue::from(14));
         let term = Terminal::new(&options);

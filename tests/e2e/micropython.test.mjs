@@ -55,6 +55,12 @@ test("flashing MicroPython ends with the automatic hello check", async () => {
   await flash(b.page, micropythonImage("esp32", "v1.24.1"));
   const verdict = await micropythonVerdict(b.page);
   assert.match(verdict, /MicroPython v1\.24\.1 on .*ESP32.* works: it answered print\('hello'\) with hello/);
+  // The terminal tells the story: the banner, what the page ran, the prompt.
+  const rows = b.page.locator(".xterm-rows");
+  await rows.filter({ hasText: "[webflash ran print('hello'): it printed hello]" }).waitFor({ timeout: 10000 });
+  assert.match(await rows.innerText(), /MicroPython v1\.24\.1 on [^\n]*ESP32[\s\S]*\[webflash ran print\('hello'\): it printed hello\]\s*\n>>>/);
+  // The fresh board's files, listed without pressing Refresh (its first boot wrote boot.py).
+  await b.page.locator("table.files").filter({ hasText: "boot.py" }).waitFor({ timeout: 20000 });
   await screenshot(b.page, "micropython-works");
   assert.deepEqual(b.page.errors, []);
   await b.page.close();

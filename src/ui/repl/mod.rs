@@ -318,6 +318,11 @@ async fn check_with(check: RwSignal<Check>, reset: bool, listen: Duration) {
             return Err("MicroPython answered, but print('hello') did not print hello.".to_string());
         }
         let on = if banner.board.is_empty() { String::new() } else { format!(" on {}", banner.board) };
+        // The terminal tells the story: the board's banner, what the page typed (in the raw
+        // REPL, so it is summarised), and the prompt the board is at now.
+        let log = String::from_utf8_lossy(&repl.boot_log).into_owned();
+        let line = log.lines().rev().find(|l| l.contains("MicroPython v")).unwrap_or("").trim();
+        term_write(format!("\r\n{line}\r\n\x1b[2m[webflash ran print('hello'): it printed hello]\x1b[0m\r\n>>> ").as_bytes());
         let mut text = format!("MicroPython {}{on} works: it answered print('hello') with hello.", banner.version);
         if damaged {
             text.push_str(" But its filesystem is damaged: back up what you can, then flash again with \"Erase all flash first\" ticked.");
@@ -451,6 +456,12 @@ fn ReplPanel(port: PortState, check: RwSignal<Check>) -> impl IntoView {
             }
         })
     };
+    // The board's files show up as soon as it has answered the check (boot.py on a fresh one).
+    Effect::new(move |_| {
+        if matches!(check.get(), Check::Works { .. }) {
+            refresh();
+        }
+    });
     let send = |bytes: &'static [u8]| send_to_board(bytes);
     let mcu = board_mcu().unwrap_or_else(|| RwSignal::new(String::new()));
     let hard_reset = move |_| {
