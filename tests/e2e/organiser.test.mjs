@@ -198,6 +198,10 @@ test("whole-flash backup and restore (ESP): byte-exact, another chip's backup re
   await page.getByLabel("Restore the whole flash").setInputFiles({ name: download.suggestedFilename(), mimeType: "application/octet-stream", buffer: saved });
   await says(/Restored: the ESP32's whole flash \(2048 KB\) from the backup of .*checked by MD5, and the board was restarted/, 180000);
   await flashHolds(flashFile, 0, original);
+  // The page knows the board restarted: its next flash brings it into the bootloader again.
+  await page.getByRole("button", { name: "Flash", exact: true }).click();
+  await says(/Firmware verified/, 120000);
+  await flashHolds(flashFile, BOOT_OFFSET.esp32 + 4, image.subarray(4, image.length - 32));
   await screenshot(page, "flash-backup-restored");
   assert.deepEqual(page.errors, []);
   await page.close();

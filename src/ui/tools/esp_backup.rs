@@ -230,6 +230,7 @@ pub fn EspBackupPanel(page: Page) -> impl IntoView {
                 Ok((backup, esp)) => {
                     let image = &backup.flash;
                     let restoring = "Restoring the whole flash… keep the board plugged in.";
+                    let lender = page.clone();
                     let done = with_loader(
                         &page,
                         restoring,
@@ -238,13 +239,16 @@ pub fn EspBackupPanel(page: Page) -> impl IntoView {
                         percent,
                         async move |l: &mut Loader<HostPort>, now: &Esp| {
                             let baud = Baud::Auto { max: now.max_baud };
-                            l.restore_flash(image, baud, now.wiring, None).await
+                            let outcome = l.restore_flash(image, baud, now.wiring, None).await?;
+                            // Told while the board is still lent: the page prepares it again
+                            // for its next job, since it now runs what the backup held.
+                            lender.call("restarted", None);
+                            Ok(outcome)
                         },
                     )
                     .await;
                     match done {
                         Ok(outcome) => {
-                            page.call("restarted", None);
                             page.say(&format!(
                                 "Restored: the {}'s whole flash ({} KB) from the backup of {}, checked by MD5{}.",
                                 backup.chip,
