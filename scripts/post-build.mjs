@@ -1,4 +1,5 @@
 // Trunk post-build hook, on the staged page:
+// 0. Each module's copy of the crate's JS snippets is written again from its source (see below).
 // 1. What the page fetches is made small: index.html loses its comments and blank lines, and the
 //    JS wasm-bindgen writes (each module's glue and the snippets it copies from src/web/) and the
 //    stylesheet Trunk hashes are minified by esbuild (npm, pinned): comments and long names are for
@@ -30,6 +31,28 @@ function walk(d, prefix = "") {
 
 const index = path.join(dir, "index.html");
 if (!fs.existsSync(index)) throw new Error(`${dir} has no index.html: not a built page`);
+
+// 0. Each wasm module's snippets (`<folder>/snippets/<crate>-<hash>/<path in this repository>`)
+//    are written again from their source. Trunk builds the four modules at once and each
+//    wasm-bindgen run rewrites the same `target/wasm-bindgen/release/snippets/` file while the
+//    others copy it: on a clean build a module could ship an empty or half-written snippet, its
+//    import then failing in the browser (seen in CI: the MicroPython card never loaded).
+//    Each snippet a module's glue imports is written, present or not, and one without a
+//    source in this repository must be there and not empty.
+for (const glue of walk(dir).filter((f) => f.endsWith(".js") && fs.existsSync(path.join(dir, f.replace(/\.js$/, "_bg.wasm"))))) {
+  const folder = path.dirname(glue);
+  for (const [, snippet] of fs.readFileSync(path.join(dir, glue), "utf8").matchAll(/["']\.\/(snippets\/[^"']+)["']/g)) {
+    const target = path.join(dir, folder, snippet);
+    const source = path.join(root, snippet.replace(/^snippets\/[^/]+\//, ""));
+    if (fs.existsSync(source)) {
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      fs.copyFileSync(source, target);
+    } else if (!fs.existsSync(target) || fs.statSync(target).size === 0) {
+      throw new Error(`${glue} imports ${snippet}, which is missing or empty`);
+    }
+  }
+}
+
 let html = fs.readFileSync(index, "utf8").replace(/<!--[\s\S]*?-->/g, "").replace(/\n\s*(?=\n)/g, "");
 // Trunk's outputs: the modules' wasm-bindgen glue (`<name>.js` beside `<name>_bg.wasm`), the
 // snippets, and the hashed stylesheet. Files copied from npm or src/ as they are stay as they are.
