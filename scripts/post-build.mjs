@@ -4,7 +4,8 @@
 //    JS wasm-bindgen writes (each module's glue and the snippets it copies from src/web/) and the
 //    stylesheet Trunk hashes are minified by esbuild (npm, pinned): comments and long names are for
 //    this repository's readers, and the page fetches every byte of them before the first flash.
-//    Their SRI hashes in index.html are written again.
+//    Their SRI hashes in index.html are written again. Each module's wasm loses exports no code
+//    calls (1b below), and is optimised again by wasm-opt (npm binaryen, pinned).
 // 2. the service worker (`sw.js`) is written with the list of every file of this deployment and a
 //    version that is a digest of their paths and contents, so a new deployment is a new worker
 //    with its own cache (src/web/sw.js says how it is used).
@@ -14,6 +15,7 @@ import path from "node:path";
 import crypto from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { transformSync } from "esbuild";
+import { execFileSync } from "node:child_process";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const dir = path.resolve(process.argv[2] || process.env.TRUNK_STAGING_DIR || path.join(root, "dist"));
@@ -68,7 +70,56 @@ for (const f of built) {
   const href = f.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   html = html.replace(new RegExp(`(href="\\./${href}"[^>]*integrity=")[^"]*`), `$1${sri}`);
 }
+
+// 1b. Each module's wasm loses the exports no page code calls: leptos's server_fn brings
+//     wasm-streams, whose JS stream adapters (`IntoUnderlyingSource`, `…ByteSource`, `…Sink`)
+//     wasm-bindgen exports from every module and so keeps, with their code. Without the exports
+//     wasm-opt drops that code (1.2 KB gzip of the app). Their JS classes stay in the glue,
+//     unused: they reach the wasm only from instances, and none is ever made.
+const unused = /^(__wbg_)?intounderlying/;
+for (const f of walk(dir).filter((f) => f.endsWith("_bg.wasm"))) {
+  const file = path.join(dir, f);
+  const lean = withoutExports(fs.readFileSync(file), unused);
+  if (!lean) continue;
+  const tmp = `${file}.strip.wasm`;
+  fs.writeFileSync(tmp, lean);
+  execFileSync(path.join(root, "node_modules/.bin/wasm-opt"), ["-Oz", tmp, "-o", file]);
+  fs.rmSync(tmp);
+  const sri = "sha384-" + crypto.createHash("sha384").update(fs.readFileSync(file)).digest("base64");
+  const href = f.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  html = html.replace(new RegExp(`(href="\\./${href}"[^>]*integrity=")[^"]*`), `$1${sri}`);
+}
 fs.writeFileSync(index, html);
+
+/// `wasm` without the exports whose names match `pattern`, or null when none does.
+function withoutExports(wasm, pattern) {
+  const leb = (at) => { let n = 0, shift = 0, b; do { b = wasm[at++]; n += (b & 0x7f) * 2 ** shift; shift += 7; } while (b & 0x80); return [n, at]; };
+  const uleb = (n) => { const out = []; do { let b = n & 0x7f; n = Math.floor(n / 128); if (n) b |= 0x80; out.push(b); } while (n); return Buffer.from(out); };
+  const parts = [wasm.subarray(0, 8)];
+  let removed = 0;
+  for (let at = 8; at < wasm.length;) {
+    const id = wasm[at];
+    const [size, body] = leb(at + 1);
+    let section = wasm.subarray(at, body + size);
+    if (id === 7) {
+      let [count, p] = leb(body);
+      const kept = [];
+      for (let i = 0; i < count; i++) {
+        const start = p;
+        const [len, name] = leb(p);
+        const [, next] = leb(name + len + 1);
+        if (pattern.test(wasm.subarray(name, name + len).toString())) removed++;
+        else kept.push(wasm.subarray(start, next));
+        p = next;
+      }
+      const content = Buffer.concat([uleb(kept.length), ...kept]);
+      section = Buffer.concat([Buffer.from([7]), uleb(content.length), content]);
+    }
+    parts.push(section);
+    at = body + size;
+  }
+  return removed ? Buffer.concat(parts) : null;
+}
 
 const files = walk(dir);
 const digest = crypto.createHash("sha256");

@@ -183,9 +183,15 @@ fn start(choice: PortChoice, state: AppState) {
 
 /// The Connect / Demo board / Disconnect card and the device card.
 #[component]
-pub fn ConnectPanel() -> impl IntoView {
+pub fn ConnectPanel(firmware: RwSignal<Option<super::Firmware>>) -> impl IntoView {
     let state = expect_context::<AppState>();
     let link = state.link;
+    // The firmware has a Pico build and no board is connected: the Pico may be the board, and a
+    // Pico in BOOTSEL mode has no port to connect.
+    let pico_possible = move || {
+        matches!(link.get(), Link::Idle | Link::Choosing)
+            && firmware.with(|fw| super::uf2::has_uf2(fw.as_ref()))
+    };
     let demo_chip = RwSignal::new("esp32".to_string());
     let busy = move || {
         matches!(
@@ -212,8 +218,7 @@ pub fn ConnectPanel() -> impl IntoView {
     let following = move || matches!(link.get(), Link::Following { .. } | Link::NeedsPick { .. });
 
     view! {
-        <section class="card connect" aria-labelledby="connect-title">
-            <h2 id="connect-title">"1. Connect your board"</h2>
+        <div class="connect">
             <p class="hint">"Use a USB cable that carries data (some charge-only cables do not). No board? Try the demo board."</p>
             <div class="row">
                 <Show when=open fallback=move || view! {
@@ -249,6 +254,11 @@ pub fn ConnectPanel() -> impl IntoView {
                     <button class="secondary" disabled=move || matches!(link.get(), Link::Busy(_)) on:click=on_disconnect>"Disconnect"</button>
                 </Show>
             </div>
+            <Show when=pico_possible>
+                <p class="hint tip">"A Raspberry Pi Pico has no port to connect until MicroPython runs on it. "
+                    <button class="secondary" on:click=move |_| state.pico_chosen.set(true)>"My board is a Raspberry Pi Pico"</button>
+                </p>
+            </Show>
             {move || match link.get() {
                 Link::Ready(card) | Link::Busy(card) => view! { <DeviceCard card/> }.into_any(),
                 Link::Running { card: Some(card), usb } => view! { <DeviceCard card=BoardCard { usb, ..card }/> }.into_any(),
@@ -262,8 +272,6 @@ pub fn ConnectPanel() -> impl IntoView {
                     </dl>
                 }.into_any()).unwrap_or_else(|| ().into_any()),
             }}
-            // What a returning board ran last (written by history.js, see `web::history`).
-            <p id="seen" class="hint" data-field="seen" hidden=move || link.with(|l| l.usb().is_none())></p>
-        </section>
+        </div>
     }
 }

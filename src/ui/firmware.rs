@@ -8,6 +8,7 @@ use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 
 use super::state::AppState;
+use super::steps::StepId;
 use crate::web::fetch;
 
 /// Firmware the user chose, not yet checked against the board.
@@ -51,7 +52,7 @@ pub async fn load_url(url: String, state: AppState, firmware: RwSignal<Option<Fi
     {
         Ok(bytes) => bytes,
         Err(e) => {
-            state.warn(e.to_string());
+            state.warn_in(StepId::Firmware, e.to_string());
             return;
         }
     };
@@ -102,7 +103,7 @@ pub fn FirmwarePanel(firmware: RwSignal<Option<Firmware>>) -> impl IntoView {
                     state.say(format!("Loaded {}.", fw.label()));
                     firmware.set(Some(fw));
                 }
-                Err(e) => state.warn(e),
+                Err(e) => state.warn_in(StepId::Firmware, e),
             }
         });
     };
@@ -126,15 +127,14 @@ pub fn FirmwarePanel(firmware: RwSignal<Option<Firmware>>) -> impl IntoView {
     let on_load = move |_| {
         let link = url.get().trim().to_string();
         if link.is_empty() {
-            state.warn("Type or paste the firmware's link first.");
+            state.warn_in(StepId::Firmware, "Type or paste the firmware's link first.");
             return;
         }
         spawn_local(load_url(link, state, firmware));
     };
 
     view! {
-        <section class="card firmware" aria-labelledby="firmware-title">
-            <h2 id="firmware-title">"2. Choose the firmware"</h2>
+        <div class="firmware">
             <p class="hint">"A MicroPython .bin for your ESP chip, .uf2 for your Pico or .dfu for your pyboard (from micropython.org/download), a link to one, or your workshop's manifest link."</p>
             <div class=move || if dragging.get() { "drop dragging" } else { "drop" }
                 on:dragover=move |ev: leptos::ev::DragEvent| { ev.prevent_default(); dragging.set(true); }
@@ -151,6 +151,6 @@ pub fn FirmwarePanel(firmware: RwSignal<Option<Firmware>>) -> impl IntoView {
                 <button class="secondary" on:click=on_load>"Load"</button>
             </div>
             {move || firmware.get().map(|fw| view! { <p class="loaded" data-field="firmware">{format!("Selected: {}", fw.label())}</p> })}
-        </section>
+        </div>
     }
 }

@@ -203,6 +203,7 @@ fn begin(state: AppState, c: Controls) {
         return;
     };
     c.problems.set(Vec::new());
+    state.installed.set(None);
     spawn_local(async move {
         state.say("Checking the firmware against the board…");
         let parts = match plan::build(&fw, &card, state, c.expert.get_untracked()).await {
@@ -245,6 +246,11 @@ fn begin(state: AppState, c: Controls) {
         let first = parts.first().map(|p| p.data.clone()).unwrap_or_default();
         let flashed = flash_parts(parts, card.clone(), state, job, c.progress).await;
         super::history::flashed(&fw, &card, &version, &first, flashed.is_some());
+        if flashed.is_some() {
+            state
+                .installed
+                .set(Some(format!("{}, verified", fw.label())));
+        }
         let Some(Flashed {
             restart: Some(restart),
             wiring,
@@ -336,11 +342,6 @@ pub fn FlashPanel(
                 })
             })
     };
-    // The firmware has a Pico build and no ESP board is connected: the Pico may be the board.
-    let pico_possible = move || {
-        matches!(state.link.get(), Link::Idle | Link::Choosing)
-            && firmware.with(|fw| super::uf2::has_uf2(fw.as_ref()))
-    };
     let can_flash = move || {
         matches!(state.link.get(), Link::Ready(_) | Link::Running { .. })
             && firmware.get().is_some()
@@ -358,15 +359,11 @@ pub fn FlashPanel(
     };
 
     view! {
-        <section class="card flash" aria-labelledby="flash-title">
-            <h2 id="flash-title">"3. Flash"</h2>
+        <div class="flash">
+            // First: when the firmware was refused, why is what matters.
+            <super::refusals::Refusals problems/>
             <Show when=move || erase_all.get() && runs_micropython()>
                 <p class="hint tip">"This board runs MicroPython. Erasing removes its files: press \"Back up files\" in step 4 first, and \"Put files back\" after flashing."</p>
-            </Show>
-            <Show when=move || pico_possible()>
-                <p class="hint tip">"A Raspberry Pi Pico has no port to connect until MicroPython runs on it. "
-                    <button class="secondary" on:click=move |_| state.pico_chosen.set(true)>"My board is a Raspberry Pi Pico"</button>
-                </p>
             </Show>
             <Show when=other_board>
                 <p class="hint tip" data-field="install-path">{move || state.board.get().map(|f| format!(
@@ -413,8 +410,7 @@ pub fn FlashPanel(
                 </label>
                 <p class="hint">"Only if you know the firmware is right despite the warning. Size, overlap and damaged-file checks always apply."</p>
             </details>
-            <super::refusals::Refusals problems/>
-        </section>
+        </div>
     }
 }
 
@@ -495,6 +491,7 @@ async fn flash_parts(
         Ok(Err(err)) => {
             session::same_device();
             let (message, usable) = failure(&err);
+            state.note(format!("flash failed: {err}"));
             state.warn(message);
             progress.update(|p| {
                 if let Some(p) = p {

@@ -113,8 +113,7 @@ pub fn MicroPythonCard(check: RwSignal<Check>) -> impl IntoView {
 
     view! {
         <Show when=move || status.get() != Status::Ready>
-            <section class="card repl" aria-labelledby="repl-title">
-                <h2 id="repl-title">"4. MicroPython"</h2>
+            <div class="repl">
                 <p class="hint">{move || match status.get() {
                     Status::Waiting if state.link.get().usb().is_some() => "After flashing, MicroPython is checked here, with a terminal and the board's files. Already flashed? Check the board.".to_string(),
                     Status::Waiting => "Connect a board: the terminal and the board's files appear here.".to_string(),
@@ -124,7 +123,7 @@ pub fn MicroPythonCard(check: RwSignal<Check>) -> impl IntoView {
                 <Show when=move || status.get() == Status::Waiting && state.link.get().usb().is_some()>
                     <button class="secondary" on:click=move |_| spawn_local(restart_and_check())>"Check board"</button>
                 </Show>
-            </section>
+            </div>
         </Show>
         <div class="repl-mount" node_ref=mount_point></div>
     }
@@ -285,6 +284,10 @@ fn bridge(state: AppState, check: RwSignal<Check>) -> Object {
         }))
     });
     set_fn(&b, "setBaud", baud.into_js_value());
+    // For `window.webflash` (the automation API in web/modules.js).
+    let connected = Closure::<dyn Fn() -> bool>::new(session::is_connected);
+    set_fn(&b, "connected", connected.into_js_value());
+    let _ = Reflect::set(&b, &"version".into(), &env!("CARGO_PKG_VERSION").into());
     let reset = Closure::<dyn Fn() -> Promise>::new(|| {
         future_to_promise(with_lent(async move |board: &mut Board| {
             let (vid, pid) = board.loader.port().usb_ids();
@@ -369,13 +372,15 @@ fn esp_bridge(b: &Object, state: AppState) {
         })
     });
     set_fn(b, "espBoard", info.into_js_value());
-    // The borrowed board was restarted into its firmware: the next job starts from Connect.
-    let restarted = Closure::<dyn Fn()>::new(|| {
+    // The borrowed board's whole flash was put back and it restarted into its firmware: the
+    // next job starts from Connect, and what step 3 installed is gone.
+    let restarted = Closure::<dyn Fn()>::new(move || {
         LENT.with(|l| {
             if let Some(board) = l.borrow_mut().as_mut() {
                 board.prepared = None;
             }
-        })
+        });
+        state.installed.set(None);
     });
     set_fn(b, "restarted", restarted.into_js_value());
     // The terminal stops reading the port, as for a flash, so the board can be lent.
@@ -385,9 +390,13 @@ fn esp_bridge(b: &Object, state: AppState) {
 
 /// The bridge's calls for the Pico's install step (which lives in the card's module).
 fn install_bridge(b: &Object, state: AppState) {
+    let installed = Closure::<dyn Fn(String)>::new(move |summary: String| {
+        state.installed.set(Some(summary));
+    });
+    set_fn(b, "installed", installed.into_js_value());
     let expect = Closure::<dyn Fn()>::new(session::expect_new_device);
     set_fn(b, "expectNewDevice", expect.into_js_value());
-    let gone = Closure::<dyn Fn()>::new(move || state.link.set(Link::Idle));
+    let gone = Closure::<dyn Fn()>::new(move || state.link.set(Link::Away));
     set_fn(b, "boardGone", gone.into_js_value());
     let demo = Closure::<dyn Fn() -> bool>::new(session::is_demo);
     set_fn(b, "isDemo", demo.into_js_value());

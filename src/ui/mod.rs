@@ -1,7 +1,6 @@
 //! The Leptos app: one component per step, the shared [`state::AppState`], and the
 //! [`session`] that owns the board.
 
-mod automation;
 mod connect;
 mod device;
 mod erase;
@@ -9,13 +8,15 @@ mod firmware;
 mod flash;
 mod follow;
 mod history;
-mod intro;
 mod micropython;
+mod notice;
 mod plan;
 mod refusals;
 pub mod repl;
 pub mod session;
 mod state;
+mod steps;
+mod summary;
 pub mod tools;
 mod uf2;
 
@@ -23,25 +24,58 @@ pub use firmware::Firmware;
 
 use leptos::prelude::*;
 
-use crate::web::serial_supported;
 use state::AppState;
+use steps::StepId;
 
-/// Mounts the app into `<body>` and installs the automation API.
+/// Mounts the app into the page's `<main id="app">` (the header and footer are static HTML in
+/// index.html; the automation API, `window.webflash`, is in `web/modules.js`, on the bridge
+/// `ui::micropython` makes).
 pub fn mount() {
-    automation::install();
-    leptos::mount::mount_to_body(App);
+    use wasm_bindgen::JsCast;
+    let main = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("app"))
+        .and_then(|m| m.dyn_into::<web_sys::HtmlElement>().ok());
+    if let Some(main) = main {
+        leptos::mount::mount_to(main, App).forget();
+    }
 }
 
-/// The whole page.
+/// The status line and the four steps.
 #[component]
 fn App() -> impl IntoView {
     let state = AppState::new();
     provide_context(state);
     let firmware = RwSignal::new(None);
     let check = RwSignal::new(state::Check::NotChecked);
-    let supported = serial_supported();
-    let notice = state.notice;
     let uf2_step = Memo::new(move |_| uf2::applies(firmware.get().as_ref(), state));
+    let facts = Memo::new(move |_| {
+        steps::facts(
+            state,
+            firmware.with(Option::is_some),
+            uf2_step.get(),
+            &check.get(),
+        )
+    });
+    let steps = steps::Steps::provide(facts, move |id| match id {
+        StepId::Connect => ("Connect your board".into(), summary::connect(state)),
+        StepId::Firmware => ("Choose the firmware".into(), summary::firmware(firmware)),
+        StepId::Flash => (
+            summary::flash_title(firmware, uf2_step),
+            summary::flash(state),
+        ),
+        StepId::MicroPython => ("MicroPython".into(), summary::micropython(state, check)),
+    });
+    // Another firmware is not installed yet, whatever the last one was; choosing it leads on to
+    // the current step (flashing it), even from a step the user opened by hand.
+    Effect::new(move |last: Option<Option<String>>| {
+        let now = firmware.with(|f| f.as_ref().map(Firmware::label));
+        if last.is_some_and(|l| l != now) {
+            state.installed.set(None);
+            steps.follow_current();
+        }
+        now
+    });
     // The page is kept for offline use once a board answered (never before the first flash),
     // or at once when an earlier visit kept it.
     let kept = crate::web::offline::kept();
@@ -55,30 +89,37 @@ fn App() -> impl IntoView {
         }
     });
     view! {
-        <header class="top">
-            <h1>"webflash"</h1>
-            <p class="tagline">"Put MicroPython on an ESP32, ESP8266, Raspberry Pi Pico or pyboard, straight from the browser. Nothing to install."</p>
-        </header>
-        <main>
-            <intro::Steps/>
-            {(!supported).then(|| view! { <intro::Unsupported/> })}
-            <p role="status" aria-live="polite" class=move || if notice.get().is_error { "notice error" } else { "notice" }>
-                {move || notice.get().text}
-            </p>
-            <connect::ConnectPanel/>
-            <firmware::FirmwarePanel firmware/>
-            // Step 3 fits the board: the ESP's serial bootloader, or a Pico's UF2 drive.
-            <Show when=move || !uf2_step.get()>
-                <flash::FlashPanel firmware check/>
-            </Show>
-            <uf2::Uf2Slot firmware shown=uf2_step/>
-            <micropython::MicroPythonCard check/>
-        </main>
-        <footer>
-            <p>"webflash speaks Espressif's serial bootloader protocol over Web Serial, writes UF2 files to a Pico's drive and .dfu files to a pyboard over WebUSB. Your files never leave this computer."</p>
-            // Offline use: filled by offline.js (see `web::offline`) once the page is kept.
-            // modules.js adds the link to the organisers' tools (`?organiser`) after it.
-            <p id="offline" class="offline" aria-live="polite"></p>
-        </footer>
+        <notice::Notice/>
+        // What a returning board ran last (written by history.js, see `web::history`): above
+        // the steps, as step 1 closes once the board is connected.
+        <p id="seen" class="hint seen" data-field="seen" hidden=move || state.link.with(|l| l.usb().is_none())></p>
+        <section class="card step connect" id="step-connect" data-step="connect" aria-labelledby="connect-title">
+            <steps::StepHead id=StepId::Connect/>
+            <div class="step-body" id="connect-body">
+                <connect::ConnectPanel firmware/>
+            </div>
+        </section>
+        <section class="card step firmware" id="step-firmware" data-step="firmware" aria-labelledby="firmware-title">
+            <steps::StepHead id=StepId::Firmware/>
+            <div class="step-body" id="firmware-body">
+                <firmware::FirmwarePanel firmware/>
+            </div>
+        </section>
+        // Step 3 fits the board: the ESP's serial bootloader, or a Pico's UF2 drive.
+        <section class="card step flash" id="step-flash" data-step="flash" aria-labelledby="flash-title">
+            <steps::StepHead id=StepId::Flash/>
+            <div class="step-body" id="flash-body">
+                <Show when=move || !uf2_step.get()>
+                    <flash::FlashPanel firmware check/>
+                </Show>
+                <uf2::Uf2Slot firmware shown=uf2_step/>
+            </div>
+        </section>
+        <section class="card step micropython" id="step-micropython" data-step="micropython" aria-labelledby="micropython-title">
+            <steps::StepHead id=StepId::MicroPython/>
+            <div class="step-body" id="micropython-body">
+                <micropython::MicroPythonCard check/>
+            </div>
+        </section>
     }
 }

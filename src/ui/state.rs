@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 
+use super::steps::StepId;
 use crate::firmware::erase::BoardFlash;
 use crate::loader::DeviceInfo;
 use crate::repl::facts::BoardFacts;
@@ -11,12 +12,17 @@ use crate::repl::facts::BoardFacts;
 pub struct Notice {
     pub text: String,
     pub is_error: bool,
+    /// The step bad news belongs to (`None`: the step the user is on).
+    pub step: Option<StepId>,
 }
 
 /// Where the connection stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Link {
     Idle,
+    /// The board left its port for its bootloader during step 3 (a Pico's BOOTSEL drive or
+    /// PICOBOOT, a pyboard's DFU mode): the install or backup there goes on without a port.
+    Away,
     /// The browser's port chooser is open.
     Choosing,
     /// Port open; resetting into the bootloader and identifying the chip.
@@ -93,7 +99,11 @@ impl Link {
                 Some(usb.clone())
             }
             Link::Ready(c) | Link::Busy(c) => Some(c.usb.clone()),
-            Link::Idle | Link::Choosing | Link::Following { .. } | Link::NeedsPick { .. } => None,
+            Link::Idle
+            | Link::Away
+            | Link::Choosing
+            | Link::Following { .. }
+            | Link::NeedsPick { .. } => None,
         }
     }
 }
@@ -108,6 +118,9 @@ pub struct AppState {
     /// The user said the board is a Raspberry Pi Pico (one in BOOTSEL mode has no serial
     /// port to identify it by).
     pub pico_chosen: RwSignal<bool>,
+    /// The chosen firmware is on the board, verified or written to its drive (step 3 done):
+    /// step 3's summary.
+    pub installed: RwSignal<Option<String>>,
 }
 
 impl AppState {
@@ -117,20 +130,40 @@ impl AppState {
             notice: RwSignal::new(Notice::default()),
             board: RwSignal::new(None),
             pico_chosen: RwSignal::new(false),
+            installed: RwSignal::new(None),
         }
     }
 
     pub fn say(&self, text: impl Into<String>) {
-        self.notice.set(Notice {
-            text: text.into(),
-            is_error: false,
-        });
+        self.tell(text.into(), false, None);
     }
 
+    /// Bad news on the step the user is on.
     pub fn warn(&self, text: impl Into<String>) {
+        self.tell(text.into(), true, None);
+    }
+
+    /// Bad news that belongs to `step` (a firmware link that failed while step 1 is current).
+    pub fn warn_in(&self, step: StepId, text: impl Into<String>) {
+        self.tell(text.into(), true, Some(step));
+    }
+
+    /// Adds a line to the visit's technical log only (what "Show details" shows, kept and
+    /// timestamped by `web::modules`).
+    pub fn note(&self, text: impl AsRef<str>) {
+        crate::web::modules::log_line(text.as_ref());
+    }
+
+    fn tell(&self, text: String, is_error: bool, step: Option<StepId>) {
+        if is_error {
+            self.note(format!("! {text}"));
+        } else {
+            self.note(&text);
+        }
         self.notice.set(Notice {
-            text: text.into(),
-            is_error: true,
+            text,
+            is_error,
+            step,
         });
     }
 }

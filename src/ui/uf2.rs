@@ -96,14 +96,13 @@ pub fn Uf2Slot(firmware: RwSignal<Option<Firmware>>, shown: Memo<bool>) -> impl 
     view! {
         <div class="uf2-mount" node_ref=mount_point style:display=move || if shown.get() { "" } else { "none" }></div>
         <Show when=loading>
-            <section class="card flash" aria-labelledby="uf2-title">
-                <h2 id="uf2-title">"3. Install"</h2>
+            <div class="flash">
                 <p class="hint">{move || if failed.get() {
                     "The install step could not be loaded. Check the internet connection and reload the page."
                 } else {
                     "Loading the install step…"
                 }}</p>
-            </section>
+            </div>
         </Show>
         <Show when=move || shown.get() && state.pico_chosen.get() && state.board.with(|b| b.is_none())>
             <p class="hint">"Not a Pico after all? "

@@ -36,3 +36,12 @@ pub fn add_stylesheet(href: &str) {
         let _ = head.append_child(&link);
     }
 }
+
+/// Puts `text` on the clipboard (the Clipboard API; false where it is missing).
+pub fn copy_text(text: &str) -> bool {
+    let clipboard = web_sys::window()
+        .map(|w| w.navigator())
+        .and_then(|n| Reflect::get(&n, &"clipboard".into()).ok())
+        .filter(|c| c.is_object());
+    clipboard.is_some_and(|c| call(&c, "writeText", &[JsValue::from_str(text)]).is_ok())
+}

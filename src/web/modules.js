@@ -85,3 +85,105 @@ export function historySeen(id) {
   if (localStorage.getItem("webflash-history")) historyModule().then((m) => m.showSeen(id)).catch(() => {});
 }
 export function historyApi() { return historyModule(); }
+
+/// The technical log behind "Show details" under bad news (ui::notice): every message of this
+/// visit, timestamped (seconds since the page loaded), written out when the details are opened; their button puts
+/// it on the clipboard for the organiser. (Here rather than in the app's wasm: a third of the
+/// bytes.)
+const log = [];
+const logText = () => `${log.join("\n")}\n\n${navigator.userAgent}`;
+export function logLine(text) {
+  log.push(`[${(performance.now() / 1000).toFixed(3)}] ${text}`);
+  if (log.length > 300) log.shift();
+  const open = document.querySelector("details.log[open] pre");
+  if (open) open.textContent = logText();
+}
+addEventListener("toggle", (e) => {
+  if (e.target.matches?.("details.log") && e.target.open) e.target.querySelector("pre").textContent = logText();
+}, true);
+addEventListener("click", (e) => {
+  const button = e.target.closest?.("details.log button");
+  if (button) navigator.clipboard?.writeText(logText()).then(() => { button.dataset.copied = ""; }, () => {});
+});
+
+/// `window.webflash`, the page's automation API for workshop scripts and the browser tests
+/// (README "Automation API"), on the page's bridge: `port.write(Uint8Array)`,
+/// `port.read(maxBytes, timeoutMs) → Uint8Array`, `port.setSignals(dtr, rts)`,
+/// `port.setBaud(baud)`, `port.connected()`. Each call borrows the board like any other
+/// operation, so it never interleaves with a flash. (The optional modules' copies of this file
+/// leave the page's in place.)
+async function withPort(op) {
+  if (!host) throw new Error("the page has not started yet");
+  await host.lease(true);
+  try { return await op(host); } finally { await host.release(); }
+}
+globalThis.webflash ??= {
+  get version() { return host?.version; },
+  port: {
+    write: (data) => withPort((h) => h.write(data)),
+    read: (max, timeoutMs) => withPort(async (h) => {
+      const deadline = performance.now() + Math.max(0, timeoutMs);
+      const parts = [];
+      let length = 0;
+      while (length < max) {
+        const left = deadline - performance.now();
+        const got = left > 0 ? await h.read(left) : new Uint8Array(0);
+        if (!got.length) break;
+        parts.push(got);
+        length += got.length;
+      }
+      const out = new Uint8Array(length);
+      parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
+      return out;
+    }),
+    setSignals: (dtr, rts) => withPort((h) => h.setSignals(dtr, rts)),
+    setBaud: (baud) => withPort((h) => h.setBaud(baud)),
+    connected: () => !!host?.connected(),
+  },
+};
+
+/// The steps (ui::steps): writes one step's state into its card `#step-NAME`.
+export function showStep(name, state, open, mark, title, label, summary) {
+  const card = document.getElementById(`step-${name}`);
+  if (!card) return;
+  card.dataset.state = state;
+  card.toggleAttribute("data-open", open);
+  const set = (selector, text) => { const el = card.querySelector(selector); if (el) el.textContent = text; };
+  set(".mark", mark);
+  set("h2", title);
+  set(".state", label);
+  set(".summary", summary);
+  card.querySelector(".open")?.setAttribute("aria-expanded", String(open));
+}
+
+/// Takes the user to step NAME, which just became current: its card is scrolled to the top of
+/// the window when its top is out of view or in the lower half (at 1366x768 its main action is
+/// then on screen), and its heading takes the focus when the focus was lost (the pressed button
+/// went away, or its step closed), so the next Tab goes into the step.
+export function takeToStep(name) {
+  const card = document.getElementById(`step-${name}`);
+  if (!card) return;
+  const top = card.getBoundingClientRect().top;
+  if (top < 0 || top > innerHeight / 2) card.scrollIntoView();
+  const focus = document.activeElement;
+  if (!focus || focus === document.body || !focus.checkVisibility()) card.querySelector("h2")?.focus();
+}
+
+/// Without Web Serial (Firefox, Safari, a page not served over https): what to do instead, as an
+/// alert above the steps. (Here rather than in the app's wasm: a third of the bytes, for a
+/// notice most visitors never see.)
+addEventListener("TrunkApplicationStarted", () => {
+  if ("serial" in navigator && navigator.serial) return;
+  const notice = document.createElement("section");
+  notice.className = "card unsupported";
+  notice.setAttribute("role", "alert");
+  const h2 = document.createElement("h2");
+  h2.textContent = "This browser cannot talk to USB serial devices";
+  notice.append(h2, ...(isSecureContext ? [
+    "webflash needs Web Serial, which Google Chrome, Microsoft Edge and Opera have on computers and Chromebooks (version 89 or newer). Firefox and Safari do not support it.",
+    "Open this page in Chrome or Edge to flash a real board. You can still try the demo board here.",
+  ] : [
+    "Web Serial only works on secure pages. Open this page over https:// (or from http://localhost on this computer) in Google Chrome, Microsoft Edge or Opera.",
+  ]).map((text) => Object.assign(document.createElement("p"), { textContent: text })));
+  document.querySelector("main")?.prepend(notice);
+}, { once: true });

@@ -10,6 +10,23 @@ extern "C" {
     /// Hands the page's bridge (`ui::micropython`) to the organisers' tools.
     #[wasm_bindgen(js_name = setHost)]
     pub fn set_host(bridge: &js_sys::Object);
+    /// Adds a line to the technical log behind "Show details" (`ui::notice`).
+    #[wasm_bindgen(js_name = logLine)]
+    pub fn log_line(line: &str);
+    /// Writes a step's state into its card (`ui::steps`; here in JS, a third of the bytes).
+    #[wasm_bindgen(js_name = showStep)]
+    pub fn show_step(
+        name: &str,
+        state: &str,
+        open: bool,
+        mark: &str,
+        title: &str,
+        label: &str,
+        summary: &str,
+    );
+    /// Scrolls to a step that became current and gives it the focus when the focus was lost.
+    #[wasm_bindgen(js_name = takeToStep)]
+    pub fn take_to_step(name: &str);
 }
 
 /// The exports (JS namespace) of module `name` in `folder` of the page, once it is downloaded

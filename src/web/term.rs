@@ -20,8 +20,14 @@ extern "C" {
     fn on_data(this: &Terminal, callback: &Closure<dyn FnMut(String)>) -> JsValue;
     #[wasm_bindgen(method, js_name = loadAddon)]
     fn load_addon(this: &Terminal, addon: &JsValue);
-    #[wasm_bindgen(method)]
-    pub fn clear(this: &Terminal);
+    #[wasm_bindgen(method, js_name = clear)]
+    fn clear_screen(this: &Terminal);
+    #[wasm_bindgen(method, js_name = selectAll)]
+    fn select_all(this: &Terminal);
+    #[wasm_bindgen(method, js_name = getSelection)]
+    fn get_selection(this: &Terminal) -> String;
+    #[wasm_bindgen(method, js_name = clearSelection)]
+    fn clear_selection(this: &Terminal);
 
     /// `window.FitAddon.FitAddon`: sizes the terminal to its container.
     #[wasm_bindgen(js_namespace = FitAddon, js_name = FitAddon)]
@@ -87,7 +93,8 @@ impl Term {
         // with a bare \n: drawn as a new line, not a staircase.
         let _ = Reflect::set(&options, &"convertEol".into(), &JsValue::TRUE);
         let _ = Reflect::set(&options, &"scrollback".into(), &JsValue::from(5000));
-        let _ = Reflect::set(&options, &"fontSize".into(), &JsValue::from(14));
+        // The page's text size (the browser's font-size setting; zoom scales both).
+        let _ = Reflect::set(&options, &"fontSize".into(), &JsValue::from(font_size()));
         let term = Terminal::new(&options);
         let fit = web_sys::window()
             .and_then(|w| Reflect::get(&w, &"FitAddon".into()).ok())
@@ -112,10 +119,41 @@ impl Term {
         self.term.write_bytes(&Uint8Array::from(bytes));
     }
 
+    /// Empties the screen and the scroll-back (the prompt line stays).
+    pub fn clear(&self) {
+        self.term.clear_screen();
+    }
+
+    /// Everything in the scroll-back and on the screen, as text.
+    pub fn text(&self) -> String {
+        self.term.select_all();
+        let text = self.term.get_selection();
+        self.term.clear_selection();
+        text
+    }
+
     /// Resizes to the container (call when the panel's size changes).
     pub fn fit(&self) {
         if let Some(fit) = &self.fit {
             fit.fit();
         }
     }
+}
+
+/// 7/8 of the root element's font size in pixels (16 by default: 14 px).
+fn font_size() -> f64 {
+    let root = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element());
+    let px = root
+        .and_then(|el| {
+            let window: JsValue = web_sys::window()?.into();
+            let style = crate::web::js::call(&window, "getComputedStyle", &[el.into()]).ok()?;
+            Reflect::get(&style, &"fontSize".into()).ok()?.as_string()
+        })
+        // JS's parseFloat: Rust's float parser would add 10 KB to the module.
+        .map(|s| js_sys::Number::parse_float(&s))
+        .filter(|px| px.is_finite() && *px > 0.0)
+        .unwrap_or(16.0);
+    (px * 0.875).round()
 }

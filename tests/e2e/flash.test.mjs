@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { startServer, launchBrowser, openApp, screenshot, startSim, dropFiles } from "./harness.mjs";
+import { startServer, launchBrowser, openApp, screenshot, startSim, dropFiles, openStep } from "./harness.mjs";
 import { espImage, sha256, BOOT_OFFSET } from "./images.mjs";
 
 let server, browser, tmp;
@@ -83,6 +83,7 @@ test("ESP32 on a UART bridge: local file, erase all, verified, restarted", async
   assert.match(status, /Firmware verified/);
   assert.match(status, /The board was reset to start it/);
   assert.ok((await paths()).some((p) => p.endsWith("webflash-repl_bg.wasm")), "the card came with the flash");
+  await openStep(b.page, "flash");
   assert.equal(await b.page.getByRole("progressbar").getAttribute("aria-valuenow"), "100");
   const flash = await flashHolds(b, 0x1000, image);
   assert.ok(flash.subarray(0x300000, 0x310000).every((x) => x === 0xff), "erase-all cleared old data");
@@ -98,9 +99,11 @@ test("ESP32-C3 on USB-JTAG-Serial: firmware from a URL", async () => {
   const b = await board("esp32c3", { wiring: "usb-jtag", bridge: BRIDGES.usbJtag });
   await connect(b.page);
   assert.match(await b.page.locator('[data-field="chip"]').innerText(), /ESP32-C3/);
+  await openStep(b.page, "firmware");
   await b.page.getByLabel("Firmware URL").fill(server.url + "files/c3.bin");
   await b.page.getByRole("button", { name: "Load", exact: true }).click();
-  await b.page.locator('[data-field="firmware"]').filter({ hasText: "c3.bin" }).waitFor();
+  await b.page.locator('[data-field="firmware"]').filter({ hasText: "c3.bin" }).waitFor({ state: "attached" });
+  await openStep(b.page, "flash");
   await b.page.getByLabel("Erase all flash first").uncheck();
   assert.match(await flashAndWait(b.page), /Firmware verified/);
   await flashHolds(b, 0x0, image);
@@ -121,8 +124,9 @@ test("ESP32-S3 from a workshop manifest link (?manifest=) with several parts and
     ],
   }));
   const b = await board("esp32s3", { query: `?manifest=${encodeURIComponent(server.url + "files/s3/manifest.json")}` });
-  await b.page.locator('[data-field="firmware"]').filter({ hasText: "manifest" }).waitFor();
+  await b.page.locator('[data-field="firmware"]').filter({ hasText: "manifest" }).waitFor({ state: "attached" });
   await connect(b.page);
+  await openStep(b.page, "flash");
   await b.page.getByLabel("Erase all flash first").uncheck();
   await b.page.getByLabel("Baud rate").selectOption("115200");
   await b.page.getByRole("button", { name: "Flash", exact: true }).click();
@@ -143,7 +147,8 @@ test("ESP8266: local file at 0x0 through the flasher stub", async () => {
   assert.match(await b.page.locator('[data-field="loader"]').innerText(), /flasher stub/);
   // Dropped onto the page rather than picked.
   await dropFiles(b.page, ".firmware .drop", [["esp8266.bin", image]]);
-  await b.page.locator('[data-field="firmware"]').filter({ hasText: "esp8266.bin" }).waitFor();
+  await b.page.locator('[data-field="firmware"]').filter({ hasText: "esp8266.bin" }).waitFor({ state: "attached" });
+  await openStep(b.page, "flash");
   await b.page.getByLabel("Erase all flash first").uncheck();
   assert.match(await flashAndWait(b.page), /Firmware verified/);
   await flashHolds(b, 0x0, image);
@@ -156,6 +161,7 @@ test("Cancel mid-write says what state the flash is in; flashing again succeeds"
   await connect(b.page);
   const image = espImage("esp32", 600_000, { seed: 9 });
   await b.page.getByLabel("Firmware file").setInputFiles({ name: "big.bin", mimeType: "application/octet-stream", buffer: image });
+  await openStep(b.page, "flash");
   await b.page.getByLabel("Erase all flash first").uncheck();
   await b.page.getByLabel("Baud rate").selectOption("115200");
   await b.page.getByRole("button", { name: "Flash", exact: true }).click();
@@ -180,6 +186,7 @@ test("when the MicroPython card or the demo board cannot be downloaded, flashing
   await connect(b.page);
   const image = espImage("esp32", 40_000);
   await b.page.getByLabel("Firmware file").setInputFiles({ name: "fw.bin", mimeType: "application/octet-stream", buffer: image });
+  await openStep(b.page, "flash");
   await b.page.getByLabel("Erase all flash first").uncheck();
   assert.match(await flashAndWait(b.page), /Firmware verified/);
   // The card is fetched when the flash starts; its failure is said and changes nothing.
@@ -195,6 +202,7 @@ test("refusals explain the problem and leave the flash untouched", async () => {
   before.fill(0x5a, 0, 0x20000);
   const b = await board("esp32", { fill: before });
   await connect(b.page);
+  await openStep(b.page, "flash");
   await b.page.getByLabel("Erase all flash first").uncheck();
   const cases = [
     ["s3.bin", espImage("esp32s3", 30_000), /firmware for ESP32-S3, but the connected board is an ESP32/],
@@ -204,7 +212,7 @@ test("refusals explain the problem and leave the flash untouched", async () => {
   ];
   for (const [name, data, expected] of cases) {
     await b.page.getByLabel("Firmware file").setInputFiles({ name, mimeType: "application/octet-stream", buffer: data });
-    await b.page.locator('[data-field="firmware"]').filter({ hasText: name }).waitFor();
+    await b.page.locator('[data-field="firmware"]').filter({ hasText: name }).waitFor({ state: "attached" });
     assert.match(await flashAndWait(b.page), /Nothing was written/);
     assert.match(await b.page.getByLabel("Why the firmware was refused").innerText(), expected, name);
   }
@@ -215,9 +223,10 @@ test("refusals explain the problem and leave the flash untouched", async () => {
   files["bad/overlap.json"] = Buffer.from(JSON.stringify({ name: "x", builds: [{ chipFamily: "ESP32", parts: [
     { path: "esp32.bin", offset: 4096 }, { path: "app.bin", offset: 8192 }] }] }));
   for (const [file, expected] of [["offset.json", /Set the offset to 0x1000/], ["overlap.json", /overlap/]]) {
+    await openStep(b.page, "firmware");
     await b.page.getByLabel("Firmware URL").fill(server.url + "files/bad/" + file);
     await b.page.getByRole("button", { name: "Load", exact: true }).click();
-    await b.page.locator('[data-field="firmware"]').filter({ hasText: file }).waitFor();
+    await b.page.locator('[data-field="firmware"]').filter({ hasText: file }).waitFor({ state: "attached" });
     assert.match(await flashAndWait(b.page), /Nothing was written/);
     assert.match(await b.page.getByLabel("Why the firmware was refused").innerText(), expected, file);
   }
@@ -235,6 +244,7 @@ test("bad-input catalogue: every wrong file and manifest is refused with the fix
   before.fill(0x3c, 0, 0x30000);
   const b = await board("esp32", { fill: before });
   await connect(b.page);
+  await openStep(b.page, "flash");
   await b.page.getByLabel("Erase all flash first").uncheck();
   const good = espImage("esp32", 30_000, { seed: 21 });
   const damaged = Buffer.from(good);
@@ -253,7 +263,7 @@ test("bad-input catalogue: every wrong file and manifest is refused with the fix
   ];
   for (const [name, data, expected] of fileCases) {
     await b.page.getByLabel("Firmware file").setInputFiles({ name, mimeType: "application/octet-stream", buffer: data });
-    await b.page.locator('[data-field="firmware"]').filter({ hasText: name }).waitFor();
+    await b.page.locator('[data-field="firmware"]').filter({ hasText: name }).waitFor({ state: "attached" });
     assert.match(await flashAndWait(b.page), /Nothing was written/, name);
     assert.match(await b.page.getByLabel("Why the firmware was refused").innerText(), expected, name);
   }
@@ -272,13 +282,15 @@ test("bad-input catalogue: every wrong file and manifest is refused with the fix
   };
   for (const [file, [text, expected]] of Object.entries(manifests)) {
     files["cat/" + file] = Buffer.from(text);
+    await openStep(b.page, "firmware");
     await b.page.getByLabel("Firmware URL").fill(server.url + "files/cat/" + file);
     await b.page.getByRole("button", { name: "Load", exact: true }).click();
-    await b.page.locator('[data-field="firmware"]').filter({ hasText: file }).waitFor();
+    await b.page.locator('[data-field="firmware"]').filter({ hasText: file }).waitFor({ state: "attached" });
     assert.match(await flashAndWait(b.page), /Nothing was written/, file);
     assert.match(await b.page.getByLabel("Why the firmware was refused").innerText(), expected, file);
   }
   // A manifest link that is wrong itself: said at once, nothing loaded.
+  await openStep(b.page, "firmware");
   await b.page.getByLabel("Firmware URL").fill(server.url + "files/cat/typo.json");
   await b.page.getByRole("button", { name: "Load", exact: true }).click();
   await b.page.getByRole("status").filter({ hasText: /typo\.json was not found \(404\)\. Check the link/ }).waitFor();
@@ -308,6 +320,7 @@ test("cable pulled mid-write: a clear message, and Connect works again afterward
   await connect(b.page);
   const image = espImage("esp32", 300_000, { seed: 13 });
   await b.page.getByLabel("Firmware file").setInputFiles({ name: "fw.bin", mimeType: "application/octet-stream", buffer: image });
+  await openStep(b.page, "flash");
   await b.page.getByLabel("Erase all flash first").uncheck();
   const status = await flashAndWait(b.page);
   assert.match(status, /disconnected/i);
@@ -334,6 +347,7 @@ test("Demo board: the whole journey runs on the simulator inside the page", asyn
   assert.match(await page.locator('[data-field="chip"]').innerText(), /ESP32-C3/);
   assert.ok((await fetched()).some((p) => p.endsWith("webflash-demo_bg.wasm")), "the demo module was loaded on demand");
   await page.getByLabel("Firmware file").setInputFiles({ name: "demo.bin", mimeType: "application/octet-stream", buffer: espImage("esp32c3", 60_000) });
+  await openStep(page, "flash");
   await page.getByLabel("Erase all flash first").uncheck();
   assert.match(await flashAndWait(page), /Firmware verified/);
   await screenshot(page, "demo-board");
@@ -348,6 +362,7 @@ test("a 3 MB image does not freeze the page while it is compressed and hashed", 
   // Firmware-like compressibility: runs of repeated bytes between noise.
   const big = espImage("esp32", 3 << 20, { seed: 17, runs: true });
   await page.getByLabel("Firmware file").setInputFiles({ name: "big.bin", mimeType: "application/octet-stream", buffer: big });
+  await openStep(page, "flash");
   await page.getByLabel("Erase all flash first").uncheck();
   await page.evaluate(() => {
     window.__gaps = [];

@@ -3,7 +3,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
-import { FakeDevice, startServer, launchBrowser, openApp, screenshot, patternBytes, dist } from "./harness.mjs";
+import { FakeDevice, startServer, launchBrowser, openApp, screenshot, patternBytes, dist, openStep } from "./harness.mjs";
 
 let server, browser;
 const devices = {};
@@ -55,6 +55,22 @@ for (const [vid, pid, expected, shot] of [
     await page.close();
   });
 }
+
+test("the terminal draws a bare \\n as a new line, not a staircase", async () => {
+  // A device whose output ends lines with \n alone (a program's print to a UART, a boot log).
+  const { page, dev } = await connectedPage("staircase", 0x10c4, 0xea60);
+  await openStep(page, "micropython");
+  const rows = page.locator(".xterm-rows");
+  await rows.waitFor({ timeout: 30000 });
+  await page.getByLabel("Terminal", { exact: true }).click(); // the terminal reads the port once clicked into
+  await new Promise((r) => setTimeout(r, 200));
+  dev.send(Buffer.from("one\ntwo\nthree\n"));
+  await rows.filter({ hasText: "three" }).waitFor();
+  const lines = (await rows.innerText()).replace(/\u00a0/g, " ").split("\n").map((l) => l.trimEnd()).filter(Boolean);
+  assert.deepEqual(lines.slice(-3), ["one", "two", "three"]);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
 
 test("1 MiB crosses WebSerialPort both ways with no loss or reordering", async () => {
   const { page, dev } = await connectedPage("bulk", 0x10c4, 0xea60);

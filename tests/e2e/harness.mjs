@@ -132,6 +132,7 @@ export async function launchBrowser({ serviceWorkers = "block" } = {}) {
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
       "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
+  if (process.env.E2E_TIMEOUT) context.setDefaultTimeout(Number(process.env.E2E_TIMEOUT));
   return {
     context,
     close: async () => { await context.close(); fs.rmSync(userDir, { recursive: true, force: true }); },
@@ -169,7 +170,9 @@ export async function openApp(context, url, serialConfig, { drive = null, noDriv
     await page.addInitScript({ path: path.join(here, "fake-serial.js") });
   }
   await page.goto(url);
+  // The header is static HTML; the steps are the app's.
   await page.getByRole("heading", { name: "webflash" }).waitFor();
+  await page.locator("#step-connect .mark").waitFor();
   page.errors = errors;
   return page;
 }
@@ -256,4 +259,21 @@ export async function flashToHello(page, version) {
   await verdict.waitFor({ timeout: 60000 });
   const text = await verdict.innerText();
   if (!text.includes(`MicroPython ${version} `) || !/ works/.test(text)) throw new Error(`no hello from MicroPython ${version}: ${text}`);
+}
+
+/// Opens step `name` ("connect", "firmware", "flash", "micropython") when it is closed: one
+/// click on its header's Open button, as a user would (only the current step is open).
+export async function openStep(page, name) {
+  const open = page.locator(`[data-step="${name}"][data-open]`);
+  if ((await open.count()) === 0) {
+    // It may open by itself meanwhile (a file still being read makes it current).
+    await page.locator(`[data-step="${name}"]`).getByRole("button", { name: /^Open step/ }).click({ timeout: 3000 }).catch(() => {});
+    await open.waitFor();
+  }
+}
+
+/// Each step's state, by name: { connect: "done", firmware: "current", … }.
+export async function stepStates(page) {
+  return page.evaluate(() => Object.fromEntries([...document.querySelectorAll("[data-step]")]
+    .map((s) => [s.dataset.step, s.dataset.state + (s.hasAttribute("data-open") ? " open" : "")])));
 }

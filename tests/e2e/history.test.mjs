@@ -58,7 +58,7 @@ test("history: recorded, recognised after a reload, rolled back, exported, forgo
   assert.match(mac, /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/);
   await page.getByLabel("Board", { exact: true }).selectOption(mac);
   await page.getByRole("button", { name: "Roll back to micropython v1.24.1" }).click();
-  await page.locator('[data-field="firmware"]').filter({ hasText: "mp-1.24.bin" }).waitFor({ timeout: 10000 });
+  await page.locator('[data-field="firmware"]').filter({ hasText: "mp-1.24.bin" }).waitFor({ state: "attached", timeout: 10000 });
   await demoBoard(page);
   await flashAndCheck(page, "v1.24.1");
   await screenshot(page, "history-rolled-back");

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { startServer, launchBrowser, openApp, screenshot, startSim, patternBytes, dropFiles, root } from "./harness.mjs";
+import { startServer, launchBrowser, openApp, screenshot, startSim, patternBytes, dropFiles, root, openStep } from "./harness.mjs";
 import { execFileSync } from "node:child_process";
 import { espImage, firmwareImage, micropythonImage, micropythonTable } from "./images.mjs";
 
@@ -34,6 +34,7 @@ async function board(chip = "esp32", extra = [], flashSize = "4MB") {
 
 async function flash(page, image, { erase = true } = {}) {
   await page.getByLabel("Firmware file").setInputFiles({ name: "micropython.bin", mimeType: "application/octet-stream", buffer: image });
+  await openStep(page, "flash");
   if ((await page.getByLabel("Erase all flash first").isChecked()) !== erase) await page.getByLabel("Erase all flash first").click();
   await page.getByRole("button", { name: "Flash", exact: true }).click();
   await page.getByRole("status").filter({ hasText: /Firmware verified|Nothing was written|failed/ }).waitFor({ timeout: 120000 });
@@ -62,6 +63,13 @@ test("flashing MicroPython ends with the automatic hello check", async () => {
   // The fresh board's files, listed without pressing Refresh (its first boot wrote boot.py).
   await b.page.locator("table.files").filter({ hasText: "boot.py" }).waitFor({ timeout: 20000 });
   await screenshot(b.page, "micropython-works");
+  // Copy puts the terminal's text on the clipboard; Clear empties it.
+  await browser.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: new URL(server.url).origin });
+  await b.page.getByRole("button", { name: "Copy terminal" }).click();
+  await b.page.getByRole("status").filter({ hasText: "The terminal's text is on the clipboard" }).waitFor();
+  assert.match(await b.page.evaluate(() => navigator.clipboard.readText()), /MicroPython v1\.24\.1 on [^\n]*ESP32[\s\S]*>>>$/);
+  await b.page.getByRole("button", { name: "Clear terminal" }).click();
+  await b.page.waitForFunction(() => !document.querySelector(".xterm-rows").innerText.includes("MicroPython v1.24.1"));
   assert.deepEqual(b.page.errors, []);
   await b.page.close();
   await b.sim.stop();
@@ -113,6 +121,7 @@ test("a main.py that loops forever is interrupted and the board still checks out
   await flash(b.page, micropythonImage("esp32"));
   await micropythonVerdict(b.page);
   await upload(b.page, "main.py", Buffer.from("import time\nwhile True:\n    time.sleep(1)\n"));
+  await openStep(b.page, "micropython");
   await b.page.getByRole("button", { name: "Check board" }).click();
   await b.page.locator('[data-field="micropython"]').filter({ hasText: /Restarting/ }).waitFor();
   assert.match(await micropythonVerdict(b.page), /works/);
@@ -162,6 +171,7 @@ test("boots without a MicroPython prompt are classified", async () => {
 
   // No firmware at all: a blank board, checked.
   b = await board("esp32");
+  await openStep(b.page, "micropython");
   await b.page.getByRole("button", { name: "Check board" }).click();
   assert.match(await micropythonVerdict(b.page), /found no firmware to run/);
   await b.page.close();
@@ -178,6 +188,7 @@ test("a damaged filesystem is reported even though MicroPython answers", async (
   const page = await openApp(browser.context, server.url, { ports: [{ usbVendorId: 0x10c4, usbProductId: 0xea60, url: sim.wsUrl }] });
   await page.getByRole("button", { name: "Connect" }).click();
   await page.getByRole("status").filter({ hasText: /is ready/ }).waitFor({ timeout: 30000 });
+  await openStep(page, "micropython");
   await page.getByRole("button", { name: "Check board" }).click();
   const verdict = await micropythonVerdict(page);
   assert.match(verdict, /works/);

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { startServer, launchBrowser, openApp, screenshot, startSim } from "./harness.mjs";
+import { startServer, launchBrowser, openApp, screenshot, startSim, openStep } from "./harness.mjs";
 import { micropythonImage } from "./images.mjs";
 
 let server, browser, tmp;
@@ -37,6 +37,7 @@ async function board(chip, { wiring, extra = [], granted = [], fill } = {}) {
 
 async function chooseFirmware(page, image, { erase = false } = {}) {
   await page.getByLabel("Firmware file").setInputFiles({ name: "micropython.bin", mimeType: "application/octet-stream", buffer: image });
+  await openStep(page, "flash");
   if ((await page.getByLabel("Erase all flash first").isChecked()) !== erase) await page.getByLabel("Erase all flash first").click();
 }
 

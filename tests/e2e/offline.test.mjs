@@ -37,7 +37,7 @@ const workshop = () => `${server.url}?manifest=${encodeURIComponent(server.url +
 
 async function flashDemo(page) {
   await openDemoBoard(page);
-  await page.locator('[data-field="firmware"]').filter({ hasText: "manifest" }).waitFor({ timeout: 10000 });
+  await page.locator('[data-field="firmware"]').filter({ hasText: "manifest" }).waitFor({ state: "attached", timeout: 10000 });
   await flashToHello(page, "v1.24.1");
 }
 

@@ -9,7 +9,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import jsQR from "jsqr";
-import { startServer, launchBrowser, openApp, screenshot, shots, startSim } from "./harness.mjs";
+import { startServer, launchBrowser, openApp, screenshot, shots, startSim, openStep } from "./harness.mjs";
 import { micropythonImage, sha256, espImage, BOOT_OFFSET } from "./images.mjs";
 import { picoUf2 } from "./pico.mjs";
 
@@ -85,7 +85,7 @@ test("handout: files in, a manifest that works as ?manifest=, its link as a QR c
   const sheet = page.getByRole("article", { name: "Printable handout" });
   assert.match(await sheet.innerText(), /Robotics club: MicroPython day[\s\S]*Four steps[\s\S]*If Connect does not work[\s\S]*SerialAllowUsbDevicesForUrls/);
   await page.emulateMedia({ media: "print" });
-  assert.equal(await page.locator("ol.steps").evaluate((b) => getComputedStyle(b).visibility), "hidden", "the student steps do not print");
+  assert.equal(await page.locator('[data-step="connect"]').evaluate((b) => getComputedStyle(b).visibility), "hidden", "the student steps do not print");
   assert.equal(await sheet.evaluate((s) => getComputedStyle(s).visibility), "visible");
   await screenshot(page, "handout-print");
   fs.mkdirSync(shots, { recursive: true });
@@ -100,7 +100,7 @@ test("handout: files in, a manifest that works as ?manifest=, its link as a QR c
   files["handout/ESP32_GENERIC-v1.24.1.bin"] = esp;
   files["handout/RPI_PICO-v1.24.1.uf2"] = pico;
   const student = await openApp(browser.context, link, { ports: [] });
-  await student.locator('[data-field="firmware"]').filter({ hasText: "manifest" }).waitFor({ timeout: 10000 });
+  await student.locator('[data-field="firmware"]').filter({ hasText: "manifest" }).waitFor({ state: "attached", timeout: 10000 });
   await student.getByLabel("Demo chip").selectOption("esp32");
   await student.getByRole("button", { name: "Demo board" }).click();
   await student.getByRole("status").filter({ hasText: "is ready" }).waitFor({ timeout: 30000 });
@@ -178,6 +178,7 @@ test("whole-flash backup and restore (ESP): byte-exact, another chip's backup re
   // The board gets other firmware (the page restarts it and checks what it boots).
   const image = espImage("esp32", 200_000, { seed: 31 });
   await page.getByLabel("Firmware file", { exact: true }).setInputFiles({ name: "fw.bin", mimeType: "application/octet-stream", buffer: image });
+  await openStep(page, "flash");
   await page.getByLabel("Erase all flash first").uncheck();
   await page.getByRole("button", { name: "Flash", exact: true }).click();
   await says(/Firmware verified/, 120000);

@@ -6,7 +6,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import crypto from "node:crypto";
-import { startServer, launchBrowser, openApp, screenshot } from "./harness.mjs";
+import { startServer, launchBrowser, openApp, screenshot, openStep } from "./harness.mjs";
 import { WasmBoard } from "./wasm-board.mjs";
 import { Pico, picoUf2, picoFlash } from "./pico.mjs";
 import { espImage } from "./images.mjs";
@@ -61,6 +61,9 @@ test("a Pico running MicroPython: identified, shown, updated from a UF2 through 
   await page.getByRole("button", { name: "Connect" }).click();
   // No reset, no SYNC: it is MicroPython on the Pico's own USB, asked politely.
   assert.match(await verdict(page, "v1.24.1"), /MicroPython v1\.24\.1 on Raspberry Pi Pico works/);
+  // Step 1 closed once the board answered: its summary names it, one click shows its card.
+  assert.match(await page.locator('[data-step="connect"] [data-field="step-summary"]').innerText(), /Raspberry Pi Pico/);
+  await openStep(page, "connect");
   const card = page.getByRole("definition").filter({ hasText: "MicroPython v1.24.1 (2024-11-29)" });
   await card.waitFor();
   assert.equal(await page.locator('[data-field="chip"]').innerText(), "RP2040");
@@ -263,7 +266,7 @@ test("one workshop manifest for ESP32 and both Picos: a Pico 2 gets the RP2350 b
   }));
   const pico = await Pico.create({ chip: "rp2350", bootsel: true });
   const page = await picoPage("mixed", pico, { query: `?manifest=${encodeURIComponent(server.url + "files/mixed/manifest.json")}` });
-  await page.locator('[data-field="firmware"]').filter({ hasText: "manifest" }).waitFor();
+  await page.locator('[data-field="firmware"]').filter({ hasText: "manifest" }).waitFor({ state: "attached" });
   // A mixed manifest: until a board is seen step 3 is the ESP's; a Pico in BOOTSEL has no port.
   assert.equal(await page.getByRole("button", { name: "Install" }).count(), 0);
   await page.getByRole("button", { name: "My board is a Raspberry Pi Pico" }).click();
@@ -280,7 +283,7 @@ test("one workshop manifest for ESP32 and both Picos: a Pico 2 gets the RP2350 b
   files["mixed/RPI_PICO.uf2"] = tampered;
   const blank = await Pico.create({ bootsel: true });
   const page2 = await picoPage("mixed-tampered", blank, { query: `?manifest=${encodeURIComponent(server.url + "files/mixed/manifest.json")}` });
-  await page2.locator('[data-field="firmware"]').filter({ hasText: "manifest" }).waitFor();
+  await page2.locator('[data-field="firmware"]').filter({ hasText: "manifest" }).waitFor({ state: "attached" });
   await page2.getByRole("button", { name: "My board is a Raspberry Pi Pico" }).click();
   await page2.getByRole("button", { name: "Install" }).click();
   await page2.getByRole("button", { name: "Choose the Pico's drive" }).click();

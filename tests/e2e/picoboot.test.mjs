@@ -7,7 +7,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import crypto from "node:crypto";
-import { startServer, launchBrowser, openApp, screenshot } from "./harness.mjs";
+import { startServer, launchBrowser, openApp, screenshot, openStep } from "./harness.mjs";
 import { Pico, picoUf2, picoFlash } from "./pico.mjs";
 
 let server, browser;
@@ -127,6 +127,8 @@ test("whole-flash backup and restore by PICOBOOT, byte-exact; an RP2350's backup
   await page.getByRole("button", { name: "Connect" }).click();
   await verdict(page, "v1.24.1");
   const before = Buffer.from(pico.drive.flash());
+  // The Pico answered, so step 4 is open; its whole flash is a step 3 job, one click away.
+  await openStep(page, "flash");
   await page.getByRole("button", { name: "Back up the whole flash" }).click();
   const choose = page.getByRole("button", { name: "Choose the Pico's bootloader" });
   await choose.waitFor({ timeout: 20000 });

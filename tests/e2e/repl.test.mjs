@@ -3,7 +3,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import { startServer, launchBrowser, openApp, screenshot, patternBytes } from "./harness.mjs";
+import { startServer, launchBrowser, openApp, screenshot, patternBytes, openStep } from "./harness.mjs";
 import { WasmBoard } from "./wasm-board.mjs";
 
 let server, browser;
@@ -31,6 +31,7 @@ async function micropythonPage(name, beforeConnect = async () => {}, board = {})
 }
 
 async function checkBoard(page) {
+  await openStep(page, "micropython");
   await page.getByRole("button", { name: "Check board" }).click();
   const field = page.locator('[data-field="micropython"]').filter({ hasText: /works|not|did|never|said|firmware/ });
   await field.waitFor({ timeout: 30000 });

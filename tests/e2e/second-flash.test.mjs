@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { startServer, launchBrowser, openApp, screenshot, startSim, patternBytes } from "./harness.mjs";
+import { startServer, launchBrowser, openApp, screenshot, startSim, patternBytes, openStep } from "./harness.mjs";
 import { firmwareImage, micropythonImage, micropythonTable } from "./images.mjs";
 
 let server, browser, tmp;
@@ -61,6 +61,7 @@ async function verdict(page, version) {
 
 /// Checks MicroPython, then uploads files with the MicroPython card.
 async function putFiles(page, files) {
+  await openStep(page, "micropython");
   await page.getByRole("button", { name: "Check board" }).click();
   await verdict(page, "v1.24.1");
   for (const [name, data] of files) {

@@ -290,8 +290,7 @@ pub fn DfuPanel(firmware: RwSignal<Option<Firmware>>, port: PortState) -> impl I
         )
     };
     view! {
-        <section class="card flash" aria-labelledby="dfu-title">
-            <h2 id="dfu-title">"3. Install on the pyboard"</h2>
+        <div class="install">
             <p class="hint" data-field="dfu">{summary}</p>
             <Show when=move || webusb::supported() || with_host(|h| h.is_demo()).unwrap_or(false) fallback=|| view! {
                 <p class="hint">"This browser has no WebUSB, which installing over DFU needs. Use Chrome or Edge on a computer or a Chromebook."</p>
@@ -323,6 +322,6 @@ pub fn DfuPanel(firmware: RwSignal<Option<Firmware>>, port: PortState) -> impl I
                 _ => ().into_any(),
             }}
             <crate::ui::refusals::Refusals problems/>
-        </section>
+        </div>
     }
 }

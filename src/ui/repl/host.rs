@@ -85,6 +85,11 @@ impl Host {
             .is_ok_and(|v| v.is_truthy())
     }
 
+    /// Tells the page the chosen firmware is on the board (step 3 done): `summary` says how.
+    pub fn installed(&self, summary: &str) {
+        let _ = self.call("installed", &[summary.into()]);
+    }
+
     /// Tells the page how the last board check went.
     pub fn checked(&self, works: bool, text: &str) {
         let _ = self.call("checked", &[works.into(), text.into()]);

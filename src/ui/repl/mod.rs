@@ -154,6 +154,12 @@ fn board_unique_id() -> Option<String> {
 /// for a board that never answered). Writes on a drive are not read back: `verified` says so.
 fn record_install(board: &str, how: &str, name: &str, data: &[u8], verified: bool) {
     use sha2::{Digest, Sha256};
+    let summary = if verified {
+        format!("{name}, installed by {how} and verified")
+    } else {
+        format!("{name}, written to the {how}")
+    };
+    with_host(|h| h.installed(&summary));
     crate::web::history::record(
         &crate::web::history::Entry {
             kind: "flash",
@@ -274,6 +280,26 @@ fn checked_text(checked: Checked) -> &'static str {
     match checked {
         Checked::Sha256 => "checked by SHA-256 on the board",
         Checked::Size => "its size checked (this MicroPython cannot hash files)",
+    }
+}
+
+/// Empties the terminal (its "Clear" button).
+fn term_clear() {
+    CONSOLE.with(|c| {
+        if let Some(t) = &c.borrow().1 {
+            t.clear();
+        }
+    });
+}
+
+/// Puts the terminal's text on the clipboard (its "Copy" button); says so on the page.
+fn term_copy(state: Page) {
+    let text = CONSOLE.with(|c| c.borrow().1.as_ref().map(|t| t.text()));
+    match text {
+        Some(text) if crate::web::js::copy_text(text.trim_end()) => {
+            state.say("The terminal's text is on the clipboard.")
+        }
+        _ => state.warn("The terminal's text could not be copied: select it with the mouse and press Ctrl+C (Ctrl+Shift+C on some keyboards)."),
     }
 }
 
@@ -584,14 +610,15 @@ fn ReplPanel(port: PortState, check: RwSignal<Check>) -> impl IntoView {
     };
 
     view! {
-        <section class="card repl" aria-labelledby="repl-title">
-            <h2 id="repl-title">"4. MicroPython"</h2>
+        <div class="repl">
             <p class="hint">"After flashing, webflash restarts the board and checks that MicroPython answers. The terminal below is the board's REPL."</p>
             <div class="row">
                 <button class="primary" disabled=move || !open() on:click=move |_| { spawn_local(check_board(check, true)); }>"Check board"</button>
                 <button class="secondary" disabled=move || !open() on:click=move |_| send(b"\x03")>"Interrupt"</button>
                 <button class="secondary" disabled=move || !open() on:click=move |_| send(b"\x04")>"Soft reset"</button>
                 <button class="secondary" disabled=move || !open() on:click=hard_reset>"Hard reset"</button>
+                <button class="secondary" on:click=move |_| term_clear()>"Clear terminal"</button>
+                <button class="secondary" on:click=move |_| term_copy(state)>"Copy terminal"</button>
             </div>
             {move || match check.get() {
                 Check::Works { text } => view! { <p class="works" data-field="micropython">{text}</p> }.into_any(),
@@ -697,6 +724,6 @@ fn ReplPanel(port: PortState, check: RwSignal<Check>) -> impl IntoView {
                     }).collect_view()}
                 </tbody>
             </table>
-        </section>
+        </div>
     }
 }

@@ -253,8 +253,7 @@ pub fn Uf2Panel(firmware: RwSignal<Option<Firmware>>, port: PortState) -> impl I
     };
     let can_write = move || drive::supported() || with_host(|h| h.is_demo()).unwrap_or(false);
     view! {
-        <section class="card flash" aria-labelledby="uf2-title">
-            <h2 id="uf2-title">"3. Install on the Pico"</h2>
+        <div class="install">
             <p class="hint" data-field="uf2">{summary}</p>
             <Show when=can_write fallback=move || view! {
                 <p class="hint">"This browser cannot write to the Pico's drive itself. Download the file, hold BOOTSEL while plugging the Pico in, drag micropython.uf2 onto the drive named RPI-RP2 (Pico 2: RP2350) in your file manager, wait until the drive disappears (the Pico restarts), then press Connect."</p>
@@ -291,6 +290,6 @@ pub fn Uf2Panel(firmware: RwSignal<Option<Firmware>>, port: PortState) -> impl I
                 _ => ().into_any(),
             }}
             <crate::ui::refusals::Refusals problems/>
-        </section>
+        </div>
     }
 }
