@@ -31,6 +31,22 @@ impl Banner {
             mcu: mcu.into(),
         })
     }
+
+    /// The banner line as MicroPython prints it ("MicroPython v1.24.1 on 2024-11-29; Generic
+    /// ESP32 module with ESP32"), for a board whose banner came in answer to a question rather
+    /// than in its boot log.
+    pub fn line(&self) -> String {
+        let mut line = format!("MicroPython {} on {}", self.version, self.date);
+        if !self.board.is_empty() {
+            line.push_str("; ");
+            line.push_str(&self.board);
+            if !self.mcu.is_empty() {
+                line.push_str(" with ");
+                line.push_str(&self.mcu);
+            }
+        }
+        line
+    }
 }
 
 /// What a boot looked like when no MicroPython prompt came.
@@ -124,6 +140,17 @@ mod tests {
         let w = Banner::find("MicroPython v1.27.0 on 2025-12-10; JS with Emscripten\r\n").unwrap();
         assert_eq!((w.board.as_str(), w.mcu.as_str()), ("JS", "Emscripten"));
         assert_eq!(Banner::find("ets Jun  8 2016 00:22:57"), None);
+    }
+
+    #[test]
+    fn a_parsed_banner_gives_back_its_line() {
+        for line in [
+            "MicroPython v1.24.1 on 2024-11-29; Generic ESP32 module with ESP32",
+            "MicroPython v1.27.0 on 2025-12-10; JS with Emscripten",
+            "MicroPython v1.9.4 on 2018-05-11",
+        ] {
+            assert_eq!(Banner::find(line).unwrap().line(), line);
+        }
     }
 
     #[test]

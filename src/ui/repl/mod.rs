@@ -347,7 +347,13 @@ async fn check_with(check: RwSignal<Check>, reset: bool, listen: Duration) {
         // The terminal tells the story: the board's banner, what the page typed (in the raw
         // REPL, so it is summarised), and the prompt the board is at now.
         let log = String::from_utf8_lossy(&repl.boot_log).into_owned();
-        let line = log.lines().rev().find(|l| l.contains("MicroPython v")).unwrap_or("").trim();
+        // (A board whose banner came in answer to Ctrl-B, after main.py was stopped, has none
+        // in its boot log: its parsed banner is written out.)
+        let line = log
+            .lines()
+            .rev()
+            .find(|l| l.contains("MicroPython v"))
+            .map_or_else(|| banner.line(), |l| l.trim().to_string());
         term_write(format!("\r\n{line}\r\n\x1b[2m[webflash ran print('hello'): it printed hello]\x1b[0m\r\n>>> ").as_bytes());
         let mut text = format!("MicroPython {}{on} works: it answered print('hello') with hello.", banner.version);
         if damaged {
