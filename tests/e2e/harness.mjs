@@ -132,6 +132,8 @@ export async function launchBrowser({ serviceWorkers = "block" } = {}) {
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
       "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
+  // E2E_TIMEOUT=ms shortens Playwright's default wait, to find failing steps fast by hand; the
+  // tests' own longer timeouts and `make test` are unchanged.
   if (process.env.E2E_TIMEOUT) context.setDefaultTimeout(Number(process.env.E2E_TIMEOUT));
   return {
     context,
