@@ -62,8 +62,9 @@ impl Steps {
         provide_context(steps);
         Effect::new(move |last: Option<StepId>| {
             let (states, current) = facts.with(progress);
-            // Progress opens the new current step again.
-            if last.is_some_and(|l| l != current) {
+            // Progress opens the new current step again, and takes the user there.
+            let moved = last.is_some_and(|l| l != current);
+            if moved {
                 chosen.set(None);
             }
             let open = chosen.get().unwrap_or(current);
@@ -71,7 +72,7 @@ impl Steps {
                 let (title, summary) = texts(id);
                 show(id, states[id.index()], id == open, &title, &summary);
             }
-            if last.is_some_and(|l| l != current) {
+            if moved {
                 modules::take_to_step(open.name());
             }
             current
