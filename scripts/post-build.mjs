@@ -6,6 +6,7 @@
 //    this repository's readers, and the page fetches every byte of them before the first flash.
 //    Their SRI hashes in index.html are written again. Each module's wasm loses exports no code
 //    calls (1b below), and is optimised again by wasm-opt (npm binaryen, pinned).
+//    The translations (i18n/<lang>.json) are written from i18n/<lang>.po (scripts/i18n.mjs).
 // 2. the service worker (`sw.js`) is written with the list of every file of this deployment and a
 //    version that is a digest of their paths and contents, so a new deployment is a new worker
 //    with its own cache (src/web/sw.js says how it is used).
@@ -120,6 +121,9 @@ function withoutExports(wasm, pattern) {
   }
   return removed ? Buffer.concat(parts) : null;
 }
+
+// 1c. The translations the page fetches when it is not English (scripts/i18n.mjs, from i18n/*.po).
+execFileSync(process.execPath, [path.join(root, "scripts/i18n.mjs"), "json", path.join(dir, "i18n")], { stdio: "inherit" });
 
 const files = walk(dir);
 const digest = crypto.createHash("sha256");

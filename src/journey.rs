@@ -3,6 +3,8 @@
 //! pyboard, a board that already runs MicroPython) moves through the steps the same way.
 //! `ui::steps` shows them; this part has no I/O and is tested natively.
 
+use crate::i18n::t;
+
 /// One of the four steps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StepId {
@@ -58,10 +60,10 @@ impl StepState {
     /// What the step's header says.
     pub fn label(self) -> &'static str {
         match self {
-            StepState::Done => "Done",
-            StepState::Current => "Now",
-            StepState::Waiting => "Waiting",
-            StepState::Attention => "Needs attention",
+            StepState::Done => t("Done"),
+            StepState::Current => t("Now"),
+            StepState::Waiting => t("Waiting"),
+            StepState::Attention => t("Needs attention"),
         }
     }
 }
@@ -158,15 +160,21 @@ pub fn progress(f: &Facts) -> ([StepState; 4], StepId) {
     (states, open)
 }
 
-/// A short name for the USB device text of the device card ("CP210x USB-UART").
+/// A short name for the USB device text of the device card ("CP210x USB-UART"): without its
+/// "(VID:PID)", and for a demo board, in any language, without "Demo board (simulated, …)"
+/// around it.
 pub fn short_usb(usb: &str) -> &str {
-    let inner = usb
-        .strip_prefix("Demo board (simulated, ")
-        .and_then(|s| s.strip_suffix(')'))
-        .unwrap_or(usb);
-    match inner.rfind('(') {
+    let (inner, nested) = match usb.strip_suffix(')') {
+        Some(s) if s.ends_with(')') => (s, true),
+        _ => (usb, false),
+    };
+    let name = match inner.rfind('(') {
         Some(at) if at > 0 => inner[..at].trim_end(),
         _ => inner,
+    };
+    match name.rfind(',') {
+        Some(at) if nested => name[at + 1..].trim_start(),
+        _ => name,
     }
 }
 
@@ -325,5 +333,10 @@ mod tests {
             "CP210x USB-UART"
         );
         assert_eq!(short_usb("Serial port"), "Serial port");
+        // A translated demo board's text has the same shape.
+        assert_eq!(
+            short_usb("Demo-Board (simuliert, CP210x USB-UART (10C4:EA60))"),
+            "CP210x USB-UART"
+        );
     }
 }

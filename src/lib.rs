@@ -16,6 +16,7 @@ pub mod dfu;
 pub mod firmware;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod fuzzing;
+pub mod i18n;
 pub mod journey;
 pub mod loader;
 pub mod picoboot;

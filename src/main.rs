@@ -7,7 +7,12 @@ fn main() {
     std::panic::set_hook(Box::new(|info| {
         web_sys::console::error_1(&info.to_string().into());
     }));
-    webflash::ui::mount();
+    // The page's language first (its translations, when it is not English), then the app.
+    wasm_bindgen_futures::spawn_local(async {
+        let _ =
+            wasm_bindgen_futures::JsFuture::from(webflash::web::modules::start_language()).await;
+        webflash::ui::mount();
+    });
 }
 
 #[cfg(not(target_arch = "wasm32"))]

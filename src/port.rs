@@ -22,12 +22,13 @@ pub enum PortError {
 impl fmt::Display for PortError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            PortError::Disconnected => write!(
-                f,
-                "the board was disconnected (check the USB cable, then press Connect again)"
-            ),
-            PortError::Closed => write!(f, "the serial port is not open"),
-            PortError::Other(msg) => write!(f, "serial port error: {msg}"),
+            PortError::Disconnected => f.write_str(crate::i18n::t(
+                "the board was disconnected (check the USB cable, then press Connect again)",
+            )),
+            PortError::Closed => f.write_str(crate::i18n::t("the serial port is not open")),
+            PortError::Other(msg) => {
+                f.write_str(&crate::tf!("serial port error: {error}", error = msg))
+            }
         }
     }
 }

@@ -42,7 +42,8 @@ pub struct UsbBridge {
     pub vid: u16,
     /// USB product id.
     pub pid: u16,
-    /// What a person would call it.
+    /// What a person would call it (language words marked for translation; shown through
+    /// [`crate::i18n::t`]).
     pub name: &'static str,
     /// How reset and boot mode are controlled through it.
     pub wiring: ResetWiring,
@@ -66,6 +67,7 @@ const fn b(
     }
 }
 
+use crate::i18n::{mark, t};
 use ResetWiring::*;
 
 /// VID:PID facts from Espressif's and the community's published filter lists.
@@ -77,10 +79,34 @@ pub const KNOWN_BRIDGES: &[UsbBridge] = &[
         UsbJtagSerial,
         921_600,
     ),
-    b(0x303A, 0x1002, "Espressif USB bridge", UartBridge, 921_600),
-    b(0x303A, 0x0002, "ESP32-S2 native USB (ROM)", UsbOtg, 921_600),
-    b(0x303A, 0x0009, "ESP32-S3 native USB (ROM)", UsbOtg, 921_600),
-    b(0x303A, 0x0012, "ESP32-P4 native USB (ROM)", UsbOtg, 921_600),
+    b(
+        0x303A,
+        0x1002,
+        mark("Espressif USB bridge"),
+        UartBridge,
+        921_600,
+    ),
+    b(
+        0x303A,
+        0x0002,
+        mark("ESP32-S2 native USB (ROM)"),
+        UsbOtg,
+        921_600,
+    ),
+    b(
+        0x303A,
+        0x0009,
+        mark("ESP32-S3 native USB (ROM)"),
+        UsbOtg,
+        921_600,
+    ),
+    b(
+        0x303A,
+        0x0012,
+        mark("ESP32-P4 native USB (ROM)"),
+        UsbOtg,
+        921_600,
+    ),
     b(0x10C4, 0xEA60, "CP210x USB-UART", UartBridge, 921_600),
     b(0x10C4, 0xEA64, "CP2102C USB-UART", UartBridge, 921_600),
     b(0x1A86, 0x7523, "CH340 USB-UART", UartBridge, 460_800),
@@ -122,10 +148,13 @@ pub fn is_esp_rom_usb(vid: u16, pid: u16) -> bool {
 pub fn describe(vid: Option<u16>, pid: Option<u16>) -> String {
     match (vid, pid) {
         (Some(vid), Some(pid)) => match identify(vid, pid) {
-            Some(bridge) => format!("{} ({vid:04X}:{pid:04X})", bridge.name),
-            None => format!("Unknown USB serial device ({vid:04X}:{pid:04X})"),
+            Some(bridge) => format!("{} ({vid:04X}:{pid:04X})", t(bridge.name)),
+            None => crate::tf!(
+                "Unknown USB serial device ({usb_id})",
+                usb_id = format!("{vid:04X}:{pid:04X}")
+            ),
         },
-        _ => "Serial port (not USB, or the browser did not say which device)".to_string(),
+        _ => t("Serial port (not USB, or the browser did not say which device)").to_string(),
     }
 }
 

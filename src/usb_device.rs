@@ -30,12 +30,11 @@ pub enum UsbError {
 impl fmt::Display for UsbError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            UsbError::Stall => write!(f, "the board refused a USB request"),
-            UsbError::Disconnected => write!(
-                f,
-                "the board disconnected (check the cable, then choose it again)"
-            ),
-            UsbError::Other(e) => write!(f, "USB error: {e}"),
+            UsbError::Stall => f.write_str(crate::i18n::t("the board refused a USB request")),
+            UsbError::Disconnected => f.write_str(crate::i18n::t(
+                "the board disconnected (check the cable, then choose it again)",
+            )),
+            UsbError::Other(e) => f.write_str(&crate::tf!("USB error: {error}", error = e)),
         }
     }
 }
@@ -53,12 +52,16 @@ pub trait UsbDevice {
     /// endpoints (DFU) keep the default.
     async fn bulk_out(&mut self, endpoint: u8, data: &[u8]) -> Result<(), UsbError> {
         let _ = (endpoint, data);
-        Err(UsbError::Other("this device has no bulk endpoints".into()))
+        Err(UsbError::Other(
+            crate::i18n::t("this device has no bulk endpoints").into(),
+        ))
     }
     /// A bulk transfer from IN `endpoint` of at most `len` bytes (WebUSB's `transferIn`).
     async fn bulk_in(&mut self, endpoint: u8, len: usize) -> Result<Vec<u8>, UsbError> {
         let _ = (endpoint, len);
-        Err(UsbError::Other("this device has no bulk endpoints".into()))
+        Err(UsbError::Other(
+            crate::i18n::t("this device has no bulk endpoints").into(),
+        ))
     }
     /// Clears a stalled endpoint (WebUSB's `clearHalt`).
     async fn clear_halt(&mut self, endpoint_in: bool, endpoint: u8) -> Result<(), UsbError> {

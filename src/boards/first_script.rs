@@ -2,6 +2,8 @@
 //! start. The LED sits on a different pin on each board, so the example is chosen from what
 //! MicroPython reports (its MCU name) and says which pin it uses and how to change it.
 
+use crate::i18n::t;
+
 /// An editable example and a line about its LED.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FirstScript {
@@ -27,32 +29,34 @@ pub fn for_mcu(mcu: &str) -> FirstScript {
     if m.starts_with("RP2") {
         FirstScript {
             code: blink(&pin("\"LED\""), "led.on()", "led.off()"),
-            note: "Pin(\"LED\") is the on-board LED on a Pico (GP25) and a Pico W (on its Wi-Fi chip); on other RP2040/RP2350 boards, use the pin number printed next to the LED.",
+            note: t("Pin(\"LED\") is the on-board LED on a Pico (GP25) and a Pico W (on its Wi-Fi chip); on other RP2040/RP2350 boards, use the pin number printed next to the LED."),
         }
     } else if m.starts_with("STM32") {
         FirstScript {
             code: blink("import pyb\nled = pyb.LED(1)", "led.on()", "led.off()"),
-            note: "A pyboard has four LEDs: pyb.LED(1) to pyb.LED(4) (red, green, yellow, blue).",
+            note: t(
+                "A pyboard has four LEDs: pyb.LED(1) to pyb.LED(4) (red, green, yellow, blue).",
+            ),
         }
     } else if m == "ESP32C3" {
         FirstScript {
             code: blink(&pin("8"), "led.off()", "led.on()"),
-            note: "Most ESP32-C3 SuperMini boards have their LED on GPIO8, lit when the pin is low (so off() lights it). DevKits differ: check the pin printed on your board.",
+            note: t("Most ESP32-C3 SuperMini boards have their LED on GPIO8, lit when the pin is low (so off() lights it). DevKits differ: check the pin printed on your board."),
         }
     } else if m == "ESP8266" {
         FirstScript {
             code: blink(&pin("2"), "led.off()", "led.on()"),
-            note: "ESP8266 boards (NodeMCU, D1 mini) have their LED on GPIO2, lit when the pin is low.",
+            note: t("ESP8266 boards (NodeMCU, D1 mini) have their LED on GPIO2, lit when the pin is low."),
         }
     } else if m.starts_with("ESP32") {
         FirstScript {
             code: blink(&pin("2"), "led.on()", "led.off()"),
-            note: "Many ESP32 DevKits have an LED on GPIO2; S2 mini boards use GPIO15; S3 DevKits have a colour LED on GPIO48 (needs the neopixel module). Change the number to your board's LED pin.",
+            note: t("Many ESP32 DevKits have an LED on GPIO2; S2 mini boards use GPIO15; S3 DevKits have a colour LED on GPIO48 (needs the neopixel module). Change the number to your board's LED pin."),
         }
     } else {
         FirstScript {
             code: blink(&pin("\"LED\""), "led.on()", "led.off()"),
-            note: "Pin(\"LED\") works on boards that name their LED; otherwise use the pin number of your board's LED.",
+            note: t("Pin(\"LED\") works on boards that name their LED; otherwise use the pin number of your board's LED."),
         }
     }
 }

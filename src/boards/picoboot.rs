@@ -233,7 +233,7 @@ pub fn code_name(code: u32) -> &'static str {
         15 => "INVALID_DATA",
         16 => "NOT_FOUND",
         17 => "UNSUPPORTED_MODIFICATION",
-        _ => "an unknown status",
+        _ => crate::i18n::t("an unknown status"),
     }
 }
 

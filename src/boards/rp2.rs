@@ -3,6 +3,7 @@
 //! Pure: the page reads the drive and the file; this decides, before anything is written.
 
 use super::uf2::{self, family, Uf2};
+use crate::i18n::{number, t};
 
 /// Where the flash appears in the address space (XIP).
 pub const FLASH_BASE: u32 = 0x1000_0000;
@@ -109,12 +110,18 @@ impl std::fmt::Display for Refusal {
             Refusal::WrongFamily { chip, families } => {
                 let names: Vec<&str> = families
                     .iter()
-                    .map(|id| id.and_then(family::name).unwrap_or("an unknown board"))
+                    .map(|id| id.and_then(family::name).unwrap_or(t("an unknown board")))
                     .collect();
-                write!(f, "This UF2 is for {}, but the board is an {}: its bootloader would ignore it. Download the .uf2 made for your board.", names.join(" and "), chip.name())
+                let boards = names
+                    .iter()
+                    .skip(1)
+                    .fold(names.first().copied().unwrap_or_default().to_string(), |list, next| {
+                        crate::tf!("{list} and {next}", list = list, next = next)
+                    });
+                f.write_str(&crate::tf!("This UF2 is for {boards}, but the board is an {chip}: its bootloader would ignore it. Download the .uf2 made for your board.", boards = boards, chip = chip.name()))
             }
-            Refusal::NotPages => write!(f, "This UF2's blocks are not the 256-byte pages the Pico's bootloader writes: it would ignore them. Use the .uf2 from the MicroPython download page."),
-            Refusal::OutsideFlash { start, end, flash_size } => write!(f, "This UF2 writes 0x{start:08x}–0x{end:08x}, outside the board's {} MB of flash. Download the .uf2 made for your board.", flash_size >> 20),
+            Refusal::NotPages => f.write_str(t("This UF2's blocks are not the 256-byte pages the Pico's bootloader writes: it would ignore them. Use the .uf2 from the MicroPython download page.")),
+            Refusal::OutsideFlash { start, end, flash_size } => f.write_str(&crate::tf!("This UF2 writes {start}–{end}, outside the board's {size} MB of flash. Download the .uf2 made for your board.", start = format!("0x{start:08x}"), end = format!("0x{end:08x}"), size = number((flash_size >> 20) as u64))),
         }
     }
 }

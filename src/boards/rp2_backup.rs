@@ -9,6 +9,7 @@
 
 use super::backup_file::{self, ContainerError};
 use super::rp2::Rp2Chip;
+use crate::i18n::{kb, t};
 
 pub const MAGIC: &[u8] = b"WFPICO1\n";
 
@@ -41,10 +42,10 @@ pub enum BackupError {
 impl std::fmt::Display for BackupError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            BackupError::NotABackup => write!(f, "This is not a Pico flash backup made by this page. Choose the .picobackup file you saved. Nothing was written."),
-            BackupError::Damaged => write!(f, "This backup is damaged (it is cut short, or its bytes do not match its SHA-256). Nothing was written."),
-            BackupError::OtherChip { backup, board } => write!(f, "This backup is of an {}, but the board is an {}. Nothing was written.", backup.name(), board.name()),
-            BackupError::OtherSize { backup, board } => write!(f, "This backup holds {} KB of flash, but this board has {} KB. Nothing was written.", backup / 1024, board / 1024),
+            BackupError::NotABackup => f.write_str(t("This is not a Pico flash backup made by this page. Choose the .picobackup file you saved. Nothing was written.")),
+            BackupError::Damaged => f.write_str(t("This backup is damaged (it is cut short, or its bytes do not match its SHA-256). Nothing was written.")),
+            BackupError::OtherChip { backup, board } => f.write_str(&crate::tf!("This backup is of an {backup}, but the board is an {board}. Nothing was written.", backup = backup.name(), board = board.name())),
+            BackupError::OtherSize { backup, board } => f.write_str(&crate::tf!("This backup holds {backup} of flash, but this board has {board}. Nothing was written.", backup = kb(*backup as u64), board = kb(*board as u64))),
         }
     }
 }

@@ -4,6 +4,7 @@
 //! family, a wrong payload size) or take only in part (missing blocks) is refused with a reason.
 
 use crate::firmware::sniff::{sniff, FileKind};
+use crate::i18n::{number, t};
 use std::collections::BTreeMap;
 
 pub const BLOCK: usize = 512;
@@ -37,13 +38,13 @@ pub mod family {
     pub fn name(id: u32) -> Option<&'static str> {
         Some(match id {
             RP2040 => "RP2040 (Raspberry Pi Pico)",
-            RP2XXX_ABSOLUTE => "RP2350 (absolute addresses)",
-            RP2XXX_DATA => "RP2040/RP2350 data",
+            RP2XXX_ABSOLUTE => crate::i18n::t("RP2350 (absolute addresses)"),
+            RP2XXX_DATA => crate::i18n::t("RP2040/RP2350 data"),
             RP2350_ARM_S => "RP2350 (Raspberry Pi Pico 2)",
             RP2350_RISCV => "RP2350 RISC-V (Raspberry Pi Pico 2)",
-            RP2350_ARM_NS => "RP2350 (non-secure)",
-            ESP32S2 => "ESP32-S2 (TinyUF2 bootloader)",
-            ESP32S3 => "ESP32-S3 (TinyUF2 bootloader)",
+            RP2350_ARM_NS => crate::i18n::t("RP2350 (non-secure)"),
+            ESP32S2 => crate::i18n::t("ESP32-S2 (TinyUF2 bootloader)"),
+            ESP32S3 => crate::i18n::t("ESP32-S3 (TinyUF2 bootloader)"),
             ESP32 => "ESP32",
             ESP32C3 => "ESP32-C3",
             SAMD21 => "SAMD21",
@@ -166,14 +167,14 @@ pub enum Uf2Error {
 impl std::fmt::Display for Uf2Error {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Uf2Error::Empty => write!(f, "The file is empty. Download the .uf2 again."),
-            Uf2Error::NotUf2(FileKind::EspImage) => write!(f, "This is firmware for an ESP32 or ESP8266 board (.bin), not a UF2 file for a Pico. Choose the .uf2 file for your Pico from the MicroPython download page."),
-            Uf2Error::NotUf2(FileKind::Unknown) => write!(f, "This is not a UF2 file (it does not start with a UF2 block). Choose the .uf2 file from the MicroPython download page."),
-            Uf2Error::NotUf2(kind) => write!(f, "This is {}, not a UF2 file. Choose the .uf2 file from the MicroPython download page.", kind.describe()),
-            Uf2Error::Truncated { len } => write!(f, "The file ends in the middle of a block ({len} bytes is not a whole number of 512-byte blocks): the download was cut off. Download it again."),
-            Uf2Error::DamagedBlock { index } => write!(f, "Block {index} of the file is damaged. Download the .uf2 again."),
-            Uf2Error::InconsistentCount { .. } => write!(f, "The file's blocks disagree about how many there are: it is damaged. Download it again."),
-            Uf2Error::MissingBlocks { have, expected, .. } => write!(f, "The file holds {have} of its {expected} blocks: it is incomplete. Download it again."),
+            Uf2Error::Empty => f.write_str(t("The file is empty. Download the .uf2 again.")),
+            Uf2Error::NotUf2(FileKind::EspImage) => f.write_str(t("This is firmware for an ESP32 or ESP8266 board (.bin), not a UF2 file for a Pico. Choose the .uf2 file for your Pico from the MicroPython download page.")),
+            Uf2Error::NotUf2(FileKind::Unknown) => f.write_str(t("This is not a UF2 file (it does not start with a UF2 block). Choose the .uf2 file from the MicroPython download page.")),
+            Uf2Error::NotUf2(kind) => f.write_str(&crate::tf!("This is {kind}, not a UF2 file. Choose the .uf2 file from the MicroPython download page.", kind = kind.describe())),
+            Uf2Error::Truncated { len } => f.write_str(&crate::tf!("The file ends in the middle of a block ({len} bytes is not a whole number of 512-byte blocks): the download was cut off. Download it again.", len = number(*len as u64))),
+            Uf2Error::DamagedBlock { index } => f.write_str(&crate::tf!("Block {index} of the file is damaged. Download the .uf2 again.", index = number(*index as u64))),
+            Uf2Error::InconsistentCount { .. } => f.write_str(t("The file's blocks disagree about how many there are: it is damaged. Download it again.")),
+            Uf2Error::MissingBlocks { have, expected, .. } => f.write_str(&crate::tf!("The file holds {have} of its {expected} blocks: it is incomplete. Download it again.", have = number(*have as u64), expected = number(*expected as u64))),
         }
     }
 }

@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use crate::boards::dfu::file::DfuFile;
 use crate::boards::dfu::layout::{FitError, Layout};
 use crate::boards::dfu::request::{dfuse, status_name, Request, State, Status, IN, OUT};
+use crate::i18n::t;
 use crate::usb_device::{Setup, UsbDevice, UsbError};
 
 /// The most a device may ask the host to wait between requests (erasing a 128 KiB sector takes
@@ -23,7 +24,8 @@ pub enum DfuError {
     Usb(UsbError),
     /// The image does not fit this board (nothing was written).
     Fit(FitError),
-    /// The bootloader answered a request with an error status (`what` it was doing).
+    /// The bootloader answered a request with an error status (`what` it was doing, in the
+    /// page's language).
     Status {
         what: String,
         status: u8,
@@ -50,9 +52,9 @@ impl std::fmt::Display for DfuError {
         match self {
             DfuError::Usb(e) => write!(f, "{e}."),
             DfuError::Fit(e) => write!(f, "{e}"),
-            DfuError::Status { what, status } => write!(f, "The board's DFU bootloader refused {what}: {}. Unplug the board, put it back in DFU mode and try again.", status_name(*status)),
-            DfuError::State { what, state } => write!(f, "The board's DFU bootloader was in an unexpected state ({state:?}) while {what}. Unplug the board, put it back in DFU mode and try again."),
-            DfuError::Verify { address } => write!(f, "Reading the flash back found different bytes at the part written at 0x{address:08X}: the install is NOT verified. Try again; if it repeats, the board's flash may be worn."),
+            DfuError::Status { what, status } => f.write_str(&crate::tf!("The board's DFU bootloader refused {what}: {status}. Unplug the board, put it back in DFU mode and try again.", what = what, status = status_name(*status))),
+            DfuError::State { what, state } => f.write_str(&crate::tf!("The board's DFU bootloader was in an unexpected state ({state}) while {what}. Unplug the board, put it back in DFU mode and try again.", state = format!("{state:?}"), what = what)),
+            DfuError::Verify { address } => f.write_str(&crate::tf!("Reading the flash back found different bytes at the part written at {address}: the install is NOT verified. Try again; if it repeats, the board's flash may be worn.", address = format!("0x{address:08X}"))),
         }
     }
 }
@@ -104,7 +106,7 @@ impl<D: UsbDevice> Dfu<D> {
         let setup = self.setup(false, Request::GetStatus, 0);
         let bytes = self.dev.control_in(setup, 6).await?;
         Status::parse(&bytes).ok_or(DfuError::Usb(UsbError::Other(
-            "a short GETSTATUS answer".into(),
+            t("a short GETSTATUS answer").into(),
         )))
     }
 
@@ -128,7 +130,7 @@ impl<D: UsbDevice> Dfu<D> {
         }
         let state = self.status().await?.state;
         Err(DfuError::State {
-            what: "getting ready".into(),
+            what: t("getting ready").into(),
             state,
         })
     }
@@ -169,7 +171,10 @@ impl<D: UsbDevice> Dfu<D> {
     pub async fn set_address(&mut self, address: u32) -> Result<()> {
         self.command(
             &dfuse::set_address(address),
-            &format!("the address 0x{address:08X}"),
+            &crate::tf!(
+                "the address {address}",
+                address = format!("0x{address:08X}")
+            ),
         )
         .await
     }
@@ -177,7 +182,10 @@ impl<D: UsbDevice> Dfu<D> {
     pub async fn erase_sector(&mut self, address: u32) -> Result<()> {
         self.command(
             &dfuse::erase_sector(address),
-            &format!("erasing the sector at 0x{address:08X}"),
+            &crate::tf!(
+                "erasing the sector at {address}",
+                address = format!("0x{address:08X}")
+            ),
         )
         .await
     }
@@ -195,7 +203,11 @@ impl<D: UsbDevice> Dfu<D> {
             self.set_address(at).await?;
             self.request_out(Request::Dnload, dfuse::FIRST_DATA_BLOCK, chunk)
                 .await?;
-            self.finish(&format!("writing at 0x{at:08X}")).await?;
+            self.finish(&crate::tf!(
+                "writing at {address}",
+                address = format!("0x{at:08X}")
+            ))
+            .await?;
             progress(chunk.len());
         }
         Ok(())
@@ -214,8 +226,9 @@ impl<D: UsbDevice> Dfu<D> {
             let setup = self.setup(false, Request::Upload, dfuse::FIRST_DATA_BLOCK);
             let chunk = self.dev.control_in(setup, n).await?;
             if chunk.is_empty() {
-                return Err(DfuError::Usb(UsbError::Other(format!(
-                    "no data read at 0x{at:08X}"
+                return Err(DfuError::Usb(UsbError::Other(crate::tf!(
+                    "no data read at {address}",
+                    address = format!("0x{at:08X}")
                 ))));
             }
             out.extend_from_slice(&chunk[..chunk.len().min(len - out.len())]);
@@ -238,7 +251,7 @@ impl<D: UsbDevice> Dfu<D> {
         self.to_idle().await?;
         if mass_erase {
             progress("erase", 0, 1);
-            self.command(&dfuse::mass_erase(), "erasing the whole flash")
+            self.command(&dfuse::mass_erase(), t("erasing the whole flash"))
                 .await?;
         } else {
             for (i, &sector) in sectors.iter().enumerate() {

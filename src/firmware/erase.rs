@@ -8,6 +8,7 @@
 use std::fmt;
 
 use super::plan::PlannedPart;
+use crate::i18n::t;
 use crate::protocol::app_desc::{self, AppDescriptor};
 use crate::protocol::partition::{self, PartitionTable, TABLE_LEN, TABLE_OFFSET};
 
@@ -120,12 +121,12 @@ pub enum Reason {
 impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Reason::Unknown => write!(f, "What this board runs could not be read, so everything is erased first for a clean start."),
-            Reason::NoFirmware => write!(f, "The board holds no firmware this page recognises: everything is erased first for a clean start."),
-            Reason::OtherFirmware { project } => write!(f, "The board runs other firmware (\"{project}\"): everything is erased first, so its settings and files cannot confuse MicroPython."),
-            Reason::NewNotMicroPython { project } => write!(f, "The new firmware is not MicroPython (\"{project}\"): everything is erased first."),
-            Reason::SameLayout { version } => write!(f, "The board runs MicroPython {version} with the same layout: only what changed is written, and its files stay."),
-            Reason::FilesystemMoves { version, to } => write!(f, "The board runs MicroPython {version}, but the new firmware keeps its files at 0x{to:x}: the files are backed up, that area is cleared, and the files are put back."),
+            Reason::Unknown => f.write_str(t("What this board runs could not be read, so everything is erased first for a clean start.")),
+            Reason::NoFirmware => f.write_str(t("The board holds no firmware this page recognises: everything is erased first for a clean start.")),
+            Reason::OtherFirmware { project } => f.write_str(&crate::tf!("The board runs other firmware (\"{project}\"): everything is erased first, so its settings and files cannot confuse MicroPython.", project = project)),
+            Reason::NewNotMicroPython { project } => f.write_str(&crate::tf!("The new firmware is not MicroPython (\"{project}\"): everything is erased first.", project = project)),
+            Reason::SameLayout { version } => f.write_str(&crate::tf!("The board runs MicroPython {version} with the same layout: only what changed is written, and its files stay.", version = version)),
+            Reason::FilesystemMoves { version, to } => f.write_str(&crate::tf!("The board runs MicroPython {version}, but the new firmware keeps its files at {address}: the files are backed up, that area is cleared, and the files are put back.", version = version, address = format!("0x{to:x}"))),
         }
     }
 }

@@ -9,6 +9,7 @@
 //! ```
 
 use crate::boards::backup_file::{self, ContainerError};
+use crate::i18n::{kb, t};
 use crate::protocol::chip::Chip;
 
 pub const MAGIC: &[u8] = b"WFESP1\n";
@@ -34,10 +35,10 @@ pub enum EspBackupError {
 impl std::fmt::Display for EspBackupError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            EspBackupError::NotABackup => write!(f, "This is not an ESP flash backup made by this page. Choose the .espbackup file you saved. Nothing was written."),
-            EspBackupError::Damaged => write!(f, "This backup is damaged (it is cut short, or its bytes do not match its SHA-256). Nothing was written."),
-            EspBackupError::OtherChip { backup, board } => write!(f, "This backup is of an {backup}, but the board is an {board}: its firmware would not start here. Choose the backup of this board. Nothing was written."),
-            EspBackupError::OtherSize { backup, board } => write!(f, "This backup holds {} KB of flash, but this board has {} KB. Choose the backup of this board. Nothing was written.", backup / 1024, board / 1024),
+            EspBackupError::NotABackup => f.write_str(t("This is not an ESP flash backup made by this page. Choose the .espbackup file you saved. Nothing was written.")),
+            EspBackupError::Damaged => f.write_str(t("This backup is damaged (it is cut short, or its bytes do not match its SHA-256). Nothing was written.")),
+            EspBackupError::OtherChip { backup, board } => f.write_str(&crate::tf!("This backup is of an {backup}, but the board is an {board}: its firmware would not start here. Choose the backup of this board. Nothing was written.", backup = backup, board = board)),
+            EspBackupError::OtherSize { backup, board } => f.write_str(&crate::tf!("This backup holds {backup} of flash, but this board has {board}. Choose the backup of this board. Nothing was written.", backup = kb(*backup as u64), board = kb(*board as u64))),
         }
     }
 }

@@ -12,6 +12,7 @@ use super::manifest::hex;
 use super::role;
 use super::sniff::{sniff, FileKind};
 use crate::boards::rp2::{self, Rp2Chip};
+use crate::i18n::t;
 use crate::protocol::chip::{Chip, CHIPS};
 use crate::protocol::image::{self, Format};
 
@@ -45,14 +46,14 @@ pub fn describe(path: &str, bytes: &[u8]) -> Result<Entry, String> {
         ),
         FileKind::Unknown if path.to_ascii_lowercase().ends_with(".dfu") => {
             return Err(
-                "a .dfu file (pyboard): a workshop manifest cannot carry one yet; hand it out as a file"
+                t("a .dfu file (pyboard): a workshop manifest cannot carry one yet; hand it out as a file")
                     .into(),
             )
         }
         other => {
-            return Err(format!(
-                "{} is not firmware for a board this page installs (an ESP .bin or a Pico .uf2)",
-                other.describe()
+            return Err(crate::tf!(
+                "{kind} is not firmware for a board this page installs (an ESP .bin or a Pico .uf2)",
+                kind = other.describe()
             ))
         }
     };
@@ -76,12 +77,13 @@ pub fn describe(path: &str, bytes: &[u8]) -> Result<Entry, String> {
 
 /// An ESP image's chip family and offset, from its own header.
 fn esp_family(bytes: &[u8]) -> Result<(String, u32), String> {
-    let parsed = image::parse_any(bytes).map_err(|e| format!("a damaged ESP image: {e}"))?;
+    let parsed = image::parse_any(bytes)
+        .map_err(|e| crate::tf!("a damaged ESP image: {error}", error = e))?;
     let chip = match (&parsed.format, &parsed.ext) {
         (Format::Esp32, Some(ext)) => Chip::from_image_chip_id(ext.chip_id).ok_or_else(|| {
-            format!(
-                "an ESP image for a chip this page does not know (id {})",
-                ext.chip_id
+            crate::tf!(
+                "an ESP image for a chip this page does not know (id {id})",
+                id = ext.chip_id
             )
         })?,
         _ => Chip::Esp8266,
@@ -99,11 +101,11 @@ fn uf2_family(bytes: &[u8]) -> Result<Rp2Chip, String> {
     match fits[..] {
         [chip] => Ok(chip),
         [] => Err(match rp2::check(bytes, Rp2Chip::Rp2040, None) {
-            Err(e) => format!("a UF2 no Raspberry Pi Pico takes: {e}"),
+            Err(e) => crate::tf!("a UF2 no Raspberry Pi Pico takes: {error}", error = e),
             Ok(_) => unreachable!("filtered above"),
         }),
         _ => Err(
-            "a UF2 that fits both RP2040 and RP2350: make one manifest per board by hand".into(),
+            t("a UF2 that fits both RP2040 and RP2350: make one manifest per board by hand").into(),
         ),
     }
 }
@@ -112,13 +114,13 @@ fn uf2_family(bytes: &[u8]) -> Result<Rp2Chip, String> {
 /// (ESP ones first), then the Picos. Refused when two files are for the same family.
 pub fn manifest(title: &str, entries: &[Entry]) -> Result<String, String> {
     if entries.is_empty() {
-        return Err("Add at least one firmware file to make the manifest.".into());
+        return Err(t("Add at least one firmware file to make the manifest.").into());
     }
     for (i, e) in entries.iter().enumerate() {
         if entries[..i].iter().any(|o| o.family == e.family) {
-            return Err(format!(
-                "Two files are for {}: a manifest has one build per board family; remove one.",
-                e.family
+            return Err(crate::tf!(
+                "Two files are for {family}: a manifest has one build per board family; remove one.",
+                family = e.family
             ));
         }
     }

@@ -158,7 +158,7 @@ mod imp {
         let value = js_sys::JSON::parse(text).map_err(|e| {
             e.dyn_ref::<js_sys::Error>()
                 .map(|e| String::from(e.message()))
-                .unwrap_or_else(|| "not JSON".into())
+                .unwrap_or_else(|| crate::i18n::t("not JSON").into())
         })?;
         Ok(convert(&value))
     }

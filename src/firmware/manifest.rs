@@ -8,6 +8,7 @@ pub use super::manifest_error::ManifestError;
 use super::plan::Part;
 use super::url::{join_url, manifest_base};
 use crate::boards::rp2::Rp2Chip;
+use crate::i18n::t;
 use crate::protocol::chip::Chip;
 use sha2::{Digest, Sha256};
 
@@ -115,14 +116,17 @@ pub fn parse(text_in: &str) -> Result<Manifest, ManifestError> {
         detail,
         html: text_in.trim_start().starts_with('<'),
     })?;
-    let obj = value
-        .as_object()
-        .ok_or_else(|| bad("the top level", "expected a JSON object { ... }"))?;
+    let obj = value.as_object().ok_or_else(|| {
+        bad(
+            t("the top level"),
+            crate::tf!("expected a JSON object {example}", example = "{ ... }"),
+        )
+    })?;
     let builds = match obj.get("builds") {
         None | Some(Value::Null) => return Err(ManifestError::NoBuilds),
         Some(Value::Array(b)) if b.is_empty() => return Err(ManifestError::NoBuilds),
         Some(Value::Array(b)) => b,
-        Some(_) => return Err(bad("builds", "expected a list [ ... ]")),
+        Some(_) => return Err(bad("builds", t("expected a list [ ... ]"))),
     };
     let flag = |k: &str| obj.get(k).and_then(Value::as_bool).unwrap_or(false);
     Ok(Manifest {
@@ -145,15 +149,18 @@ pub fn parse(text_in: &str) -> Result<Manifest, ManifestError> {
 
 fn build(i: usize, value: &Value) -> Result<Build, ManifestError> {
     let at = format!("builds[{i}]");
-    let obj = value
-        .as_object()
-        .ok_or_else(|| bad(&at, "expected an object { ... }"))?;
+    let obj = value.as_object().ok_or_else(|| {
+        bad(
+            &at,
+            crate::tf!("expected an object {example}", example = "{ ... }"),
+        )
+    })?;
     let chip_family = match obj.get("chipFamily") {
         Some(Value::String(s)) => s.clone(),
         _ => {
             return Err(bad(
                 format!("{at}.chipFamily"),
-                "missing; write e.g. \"chipFamily\": \"ESP32\"",
+                t("missing; write e.g. \"chipFamily\": \"ESP32\""),
             ))
         }
     };
@@ -162,7 +169,7 @@ fn build(i: usize, value: &Value) -> Result<Build, ManifestError> {
         _ => {
             return Err(bad(
                 format!("{at}.parts"),
-                "missing or empty; list the files to flash",
+                t("missing or empty; list the files to flash"),
             ))
         }
     };
@@ -188,15 +195,21 @@ fn build(i: usize, value: &Value) -> Result<Build, ManifestError> {
 }
 
 fn part(at: &str, value: &Value) -> Result<ManifestPart, ManifestError> {
-    let obj = value
-        .as_object()
-        .ok_or_else(|| bad(at, "expected {\"path\": ..., \"offset\": ...}"))?;
+    let obj = value.as_object().ok_or_else(|| {
+        bad(
+            at,
+            crate::tf!(
+                "expected {example}",
+                example = "{\"path\": ..., \"offset\": ...}"
+            ),
+        )
+    })?;
     let path = match obj.get("path") {
         Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
         _ => {
             return Err(bad(
                 format!("{at}.path"),
-                "missing; give the file name or URL of the part",
+                t("missing; give the file name or URL of the part"),
             ))
         }
     };
@@ -206,13 +219,13 @@ fn part(at: &str, value: &Value) -> Result<ManifestPart, ManifestError> {
         Some(Value::String(s)) => Some(parse_hex32(s).ok_or_else(|| {
             bad(
                 format!("{at}.sha256"),
-                "must be 64 hexadecimal digits (the output of sha256sum)",
+                t("must be 64 hexadecimal digits (the output of sha256sum)"),
             )
         })?),
         Some(_) => {
             return Err(bad(
                 format!("{at}.sha256"),
-                "must be a string of 64 hexadecimal digits",
+                t("must be a string of 64 hexadecimal digits"),
             ))
         }
     };
@@ -230,7 +243,7 @@ fn offset(at: &str, value: Option<&Value>) -> Result<u32, ManifestError> {
         suggestion,
     };
     match value {
-        None => Err(bad(at, "missing; write e.g. \"offset\": 65536")),
+        None => Err(bad(at, t("missing; write e.g. \"offset\": 65536"))),
         Some(Value::Number(n)) => {
             let n = *n;
             if n.fract() == 0.0 && (0.0..=u32::MAX as f64).contains(&n) {
@@ -248,7 +261,10 @@ fn offset(at: &str, value: Option<&Value>) -> Result<u32, ManifestError> {
                 Some(hex) => u64::from_str_radix(hex, 16).ok(),
                 None => t.parse().ok(),
             };
-            Err(fail(format!("the text \"{s}\""), suggestion))
+            Err(fail(
+                crate::tf!("the text \"{text}\"", text = s),
+                suggestion,
+            ))
         }
         Some(other) => Err(fail(other.to_string(), None)),
     }
@@ -323,7 +339,7 @@ impl Manifest {
             ManifestError::NoBuildForChip {
                 chip,
                 name: if self.name.is_empty() {
-                    "This firmware".into()
+                    t("This firmware").into()
                 } else {
                     self.name.clone()
                 },

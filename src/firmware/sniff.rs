@@ -1,6 +1,7 @@
 //! What kind of file the user gave us, from its first bytes. The commonest failure in a
 //! classroom is not a bad image but the wrong file: a saved 404 page, a Pico UF2, a zip.
 
+use crate::i18n::t;
 use crate::protocol::image::{MAGIC, MAGIC_ESP8266_V2, MAX_SEGMENTS};
 
 /// The kinds of file a student is likely to hand us.
@@ -34,16 +35,16 @@ impl FileKind {
     /// A short description for messages: "a web page (HTML)".
     pub fn describe(self) -> &'static str {
         match self {
-            FileKind::EspImage => "an ESP firmware image",
-            FileKind::Html => "a web page (HTML)",
-            FileKind::Json => "a JSON text file",
-            FileKind::Uf2 => "a UF2 file",
-            FileKind::Elf => "an ELF file",
-            FileKind::Zip => "a ZIP archive",
-            FileKind::Gzip => "a gzip-compressed file",
-            FileKind::IntelHex => "an Intel HEX text file",
-            FileKind::Empty => "an empty file",
-            FileKind::Unknown => "a file of unknown type",
+            FileKind::EspImage => t("an ESP firmware image"),
+            FileKind::Html => t("a web page (HTML)"),
+            FileKind::Json => t("a JSON text file"),
+            FileKind::Uf2 => t("a UF2 file"),
+            FileKind::Elf => t("an ELF file"),
+            FileKind::Zip => t("a ZIP archive"),
+            FileKind::Gzip => t("a gzip-compressed file"),
+            FileKind::IntelHex => t("an Intel HEX text file"),
+            FileKind::Empty => t("an empty file"),
+            FileKind::Unknown => t("a file of unknown type"),
         }
     }
 }

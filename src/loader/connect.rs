@@ -227,7 +227,7 @@ pub fn classify_boot_log(log: &[u8]) -> SyncFailure {
     }
     if crate::console_text::printable_share(log) < 0.5 {
         return SyncFailure::OtherOutput {
-            sample: "unreadable bytes (wrong baud rate or noise)".into(),
+            sample: crate::i18n::t("unreadable bytes (wrong baud rate or noise)").into(),
         };
     }
     let sample = crate::console_text::last_line(&text, 60);

@@ -64,8 +64,9 @@ impl<P: Port> Loader<P> {
     }
 
     fn spec_or_err(&self) -> Result<&'static ChipSpec> {
-        self.spec
-            .ok_or(Error::Invalid("detect the chip first".into()))
+        self.spec.ok_or(Error::Invalid(
+            crate::i18n::t("detect the chip first").into(),
+        ))
     }
 
     /// Reads the factory MAC from eFuse.
@@ -190,7 +191,9 @@ impl<P: Port> Loader<P> {
             }
         }
         if !done {
-            return Err(Error::Timeout("reading the flash chip id"));
+            return Err(Error::Timeout(crate::i18n::mark(
+                "reading the flash chip id",
+            )));
         }
         let value = self.read_reg(spi.reg(spi.w0)).await?;
         self.write_reg(usr_reg, saved_usr).await?;

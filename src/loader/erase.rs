@@ -23,7 +23,7 @@ impl<P: Port> Loader<P> {
         }
         if flash_size == 0 {
             return Err(Error::Invalid(
-                "erase the flash: its size is not known".into(),
+                crate::i18n::t("erase the flash: its size is not known").into(),
             ));
         }
         self.emit(Event::Stage(Stage::Erasing));
@@ -85,7 +85,7 @@ impl<P: Port> Loader<P> {
         Err(Error::Verify {
             offset,
             len,
-            expected: "blank (all 0xFF)".into(),
+            expected: crate::i18n::t("blank (all 0xFF)").into(),
             actual: actual.iter().map(|b| format!("{b:02x}")).collect(),
         })
     }
@@ -94,8 +94,10 @@ impl<P: Port> Loader<P> {
     /// ROM erases the region when a write begins, so a BEGIN with no data does it.
     pub(super) async fn erase_region_unchecked(&mut self, offset: u32, len: u32) -> Result<()> {
         if offset % SECTOR != 0 || len % SECTOR != 0 {
-            return Err(Error::Invalid(format!(
-                "erase offset and size must be multiples of 4 KiB (got 0x{offset:x}, 0x{len:x})"
+            return Err(Error::Invalid(crate::tf!(
+                "erase offset and size must be multiples of 4 KiB (got {offset}, {size})",
+                offset = format!("0x{offset:x}"),
+                size = format!("0x{len:x}")
             )));
         }
         self.emit(Event::Stage(Stage::Erasing));

@@ -2,6 +2,7 @@
 
 use core::fmt;
 
+use crate::i18n::{number, t};
 use crate::port::PortError;
 use crate::protocol::response::DeviceError;
 
@@ -22,11 +23,12 @@ pub enum SyncFailure {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Error {
     Port(PortError),
-    /// The chip did not answer in time.
+    /// The chip did not answer in time (what it was doing, marked for translation).
     Timeout(&'static str),
     /// The chip refused a command.
     Device(DeviceError),
-    /// The command does not exist on this chip's loader.
+    /// The command does not exist on this chip's loader (what it cannot do, marked for
+    /// translation).
     Unsupported(&'static str),
     NoSync(SyncFailure),
     UnknownChip {
@@ -63,26 +65,10 @@ impl From<DeviceError> for Error {
 impl fmt::Display for SyncFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SyncFailure::Silence => write!(
-                f,
-                "The board did not answer at all. Check that the USB cable carries data (charge-only cables do not), \
-                 then hold the BOOT button, tap RESET (or EN), release BOOT, and press Connect again."
-            ),
-            SyncFailure::WrongBootMode { boot_line } => write!(
-                f,
-                "The board started its normal firmware instead of the bootloader ({boot_line}). \
-                 Hold the BOOT button, tap RESET (or EN), release BOOT, then press Connect again."
-            ),
-            SyncFailure::DownloadModeNoReply => write!(
-                f,
-                "The board is in download mode but does not answer. Unplug it, plug it back in, and press Connect again; \
-                 if that keeps happening, try another USB cable or port."
-            ),
-            SyncFailure::OtherOutput { sample } => write!(
-                f,
-                "The board is running other firmware and did not reset into the bootloader (it printed \"{sample}\"). \
-                 Hold the BOOT button, tap RESET (or EN), release BOOT, then press Connect again."
-            ),
+            SyncFailure::Silence => f.write_str(t("The board did not answer at all. Check that the USB cable carries data (charge-only cables do not), then hold the BOOT button, tap RESET (or EN), release BOOT, and press Connect again.")),
+            SyncFailure::WrongBootMode { boot_line } => f.write_str(&crate::tf!("The board started its normal firmware instead of the bootloader ({boot_line}). Hold the BOOT button, tap RESET (or EN), release BOOT, then press Connect again.", boot_line = boot_line)),
+            SyncFailure::DownloadModeNoReply => f.write_str(t("The board is in download mode but does not answer. Unplug it, plug it back in, and press Connect again; if that keeps happening, try another USB cable or port.")),
+            SyncFailure::OtherOutput { sample } => f.write_str(&crate::tf!("The board is running other firmware and did not reset into the bootloader (it printed \"{sample}\"). Hold the BOOT button, tap RESET (or EN), release BOOT, then press Connect again.", sample = sample)),
         }
     }
 }
@@ -91,27 +77,16 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Port(e) => write!(f, "{e}"),
-            Error::Timeout(what) => write!(
-                f,
-                "The board stopped answering ({what}). Check the cable and press Connect again; nothing was reported as done."
-            ),
-            Error::Device(e) => write!(f, "The board refused a command: {e}."),
-            Error::Unsupported(what) => write!(f, "This chip's bootloader cannot {what}."),
+            Error::Timeout(what) => f.write_str(&crate::tf!("The board stopped answering ({what}). Check the cable and press Connect again; nothing was reported as done.", what = t(what))),
+            Error::Device(e) => f.write_str(&crate::tf!("The board refused a command: {error}.", error = e)),
+            Error::Unsupported(what) => f.write_str(&crate::tf!("This chip's bootloader cannot {what}.", what = t(what))),
             Error::NoSync(why) => write!(f, "{why}"),
-            Error::UnknownChip { magic } => write!(
-                f,
-                "This chip is not one webflash knows (id 0x{magic:08x}). It may be too new; check for a newer webflash."
-            ),
-            Error::Verify { offset, len, expected, actual } => write!(
-                f,
-                "Verification failed at 0x{offset:x} ({len} bytes): the flash holds different data than was written \
-                 (MD5 {actual}, expected {expected}). The board is still in the bootloader: press Flash to try again; \
-                 if it fails again, the flash chip or the power supply may be faulty."
-            ),
-            Error::ReadDigest => write!(f, "The data read from the board was damaged on the way (digest mismatch). Try again."),
-            Error::StubDidNotStart => write!(f, "The flasher helper program did not start on the board. Press Connect to try again."),
+            Error::UnknownChip { magic } => f.write_str(&crate::tf!("This chip is not one webflash knows (id {id}). It may be too new; check for a newer webflash.", id = format!("0x{magic:08x}"))),
+            Error::Verify { offset, len, expected, actual } => f.write_str(&crate::tf!("Verification failed at {offset} ({len} bytes): the flash holds different data than was written (MD5 {actual}, expected {expected}). The board is still in the bootloader: press Flash to try again; if it fails again, the flash chip or the power supply may be faulty.", offset = format!("0x{offset:x}"), len = number(*len as u64), actual = actual, expected = expected)),
+            Error::ReadDigest => f.write_str(t("The data read from the board was damaged on the way (digest mismatch). Try again.")),
+            Error::StubDidNotStart => f.write_str(t("The flasher helper program did not start on the board. Press Connect to try again.")),
             Error::Invalid(msg) => write!(f, "{msg}"),
-            Error::Cancelled => write!(f, "Cancelled."),
+            Error::Cancelled => f.write_str(t("Cancelled.")),
         }
     }
 }

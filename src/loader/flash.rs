@@ -113,9 +113,9 @@ impl<P: Port> Loader<P> {
         options: WriteOptions,
     ) -> Result<WriteReport> {
         if options.verify && !self.can_hash() {
-            return Err(Error::Unsupported(
+            return Err(Error::Unsupported(crate::i18n::mark(
                 "check flash contents (the ESP8266 ROM has no MD5; use the flasher stub)",
-            ));
+            )));
         }
         let mut report = WriteReport {
             written: 0,
@@ -144,8 +144,9 @@ impl<P: Port> Loader<P> {
             let changed: usize = runs.iter().map(|r| r.len()).sum();
             report.skipped += (data.len() - changed) as u64;
             if runs.is_empty() {
-                self.emit(Event::Note(format!(
-                    "0x{offset:x}: already on the board (MD5 matches), nothing to write."
+                self.emit(Event::Note(crate::tf!(
+                    "{address}: already on the board (MD5 matches), nothing to write.",
+                    address = format!("0x{offset:x}")
                 )));
             } else if options.verify {
                 self.write_resuming(
@@ -248,9 +249,10 @@ impl<P: Port> Loader<P> {
             }
             runs = split(offset, runs, unit);
             report.restarts += 1;
-            self.emit(Event::Note(format!(
-                "Part of the write was lost ({e}); writing the {} KB that still differ.",
-                now_left.div_ceil(1024)
+            self.emit(Event::Note(crate::tf!(
+                "Part of the write was lost ({error}); writing the {size} that still differ.",
+                error = e,
+                size = crate::i18n::kb(now_left as u64)
             )));
         }
     }
@@ -274,8 +276,9 @@ impl<P: Port> Loader<P> {
                     if attempt + 1 < REGION_ATTEMPTS =>
                 {
                     attempt += 1;
-                    self.emit(Event::Note(format!(
-                        "Block refused ({e}); restarting this part from its beginning."
+                    self.emit(Event::Note(crate::tf!(
+                        "Block refused ({error}); restarting this part from its beginning.",
+                        error = e
                     )));
                     self.flush_input().await?;
                 }

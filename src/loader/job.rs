@@ -113,8 +113,10 @@ impl<P: Port> Loader<P> {
         match self.run_stub(stub, usb_otg).await {
             Err(e @ (Error::Timeout(_) | Error::Device(_) | Error::StubDidNotStart)) if early => {
                 let rate = self.port.baud();
-                self.emit(Event::Note(format!(
-                    "The flasher stub did not arrive at {rate} baud ({e}); sending it slower."
+                self.emit(Event::Note(crate::tf!(
+                    "The flasher stub did not arrive at {rate} baud ({error}); sending it slower.",
+                    rate = rate,
+                    error = e
                 )));
                 self.port.set_baud(ROM_BAUD).await?;
                 self.connect(wiring, 7).await?;
@@ -176,8 +178,10 @@ impl<P: Port> Loader<P> {
             match self.change_baud(rate).await {
                 Ok(()) => return Ok(rate),
                 Err(e @ (Error::Timeout(_) | Error::Device(_))) => {
-                    self.emit(Event::Note(format!(
-                        "{rate} baud did not work ({e}); trying slower."
+                    self.emit(Event::Note(crate::tf!(
+                        "{rate} baud did not work ({error}); trying slower.",
+                        rate = rate,
+                        error = e
                     )));
                     last = Some(e);
                     self.reconnect(wiring, restart_stub).await?;
@@ -185,7 +189,7 @@ impl<P: Port> Loader<P> {
                 Err(e) => return Err(e),
             }
         }
-        Err(last.unwrap_or(Error::Invalid("no baud rate to try".into())))
+        Err(last.unwrap_or(Error::Invalid(crate::i18n::t("no baud rate to try").into())))
     }
 
     /// Flashes prepared `regions`: baud, optional erase of everything, write with MD5 verify

@@ -31,6 +31,7 @@ pub use job::{Baud, FlashJob, FlashOutcome, Prepared, ROM_BAUD};
 pub use native_usb::Restart;
 pub use read::FlashSummary;
 
+use crate::i18n::mark;
 use crate::port::Port;
 use crate::protocol::chip::ChipSpec;
 use crate::protocol::command::Command;
@@ -279,14 +280,14 @@ impl<P: Port> Loader<P> {
             if resp.opcode != opcode {
                 // The ROM answers unknown commands under the previous reply's opcode.
                 if self.responder == Responder::Rom && resp.is_unsupported_reply() {
-                    return Err(Error::Unsupported("run this command"));
+                    return Err(Error::Unsupported(mark("run this command")));
                 }
                 continue;
             }
             return match resp.check(data_len) {
                 Ok(_) => Ok(resp),
                 Err(e) if e.code == ErrorCode::Rom(0x05) && data_len == 0 && opcode == 0x14 => {
-                    Err(Error::Unsupported("report security info"))
+                    Err(Error::Unsupported(mark("report security info")))
                 }
                 Err(e) => Err(Error::Device(e)),
             };
@@ -346,16 +347,16 @@ fn command_name(opcode: u8) -> &'static str {
     use crate::protocol::command::op;
     match opcode {
         op::SYNC => "sync",
-        op::READ_REG => "reading a register",
-        op::WRITE_REG => "writing a register",
-        op::FLASH_BEGIN | op::FLASH_DEFL_BEGIN => "starting a flash write",
-        op::FLASH_DATA | op::FLASH_DEFL_DATA => "writing a block",
-        op::FLASH_END | op::FLASH_DEFL_END => "finishing a flash write",
-        op::MEM_BEGIN | op::MEM_DATA | op::MEM_END => "uploading the flasher stub",
-        op::SPI_FLASH_MD5 => "checking the flash contents",
-        op::ERASE_FLASH | op::ERASE_REGION => "erasing",
-        op::READ_FLASH | op::READ_FLASH_SLOW => "reading flash",
-        op::CHANGE_BAUDRATE => "changing the baud rate",
-        _ => "a loader command",
+        op::READ_REG => mark("reading a register"),
+        op::WRITE_REG => mark("writing a register"),
+        op::FLASH_BEGIN | op::FLASH_DEFL_BEGIN => mark("starting a flash write"),
+        op::FLASH_DATA | op::FLASH_DEFL_DATA => mark("writing a block"),
+        op::FLASH_END | op::FLASH_DEFL_END => mark("finishing a flash write"),
+        op::MEM_BEGIN | op::MEM_DATA | op::MEM_END => mark("uploading the flasher stub"),
+        op::SPI_FLASH_MD5 => mark("checking the flash contents"),
+        op::ERASE_FLASH | op::ERASE_REGION => mark("erasing"),
+        op::READ_FLASH | op::READ_FLASH_SLOW => mark("reading flash"),
+        op::CHANGE_BAUDRATE => mark("changing the baud rate"),
+        _ => mark("a loader command"),
     }
 }

@@ -34,9 +34,9 @@ impl<P: Port> Loader<P> {
     pub async fn flash_md5(&mut self, offset: u32, len: u32) -> Result<[u8; 16]> {
         let rom = self.responder == Responder::Rom;
         if !self.can_hash() {
-            return Err(Error::Unsupported(
+            return Err(Error::Unsupported(crate::i18n::mark(
                 "check flash contents (the ESP8266 ROM has no MD5; use the flasher stub)",
-            ));
+            )));
         }
         let data_len = if rom { 32 } else { 16 };
         for _ in 1..QUERY_PARSES {
@@ -69,10 +69,10 @@ impl<P: Port> Loader<P> {
         let mut digest = [0u8; 16];
         if rom {
             let text = std::str::from_utf8(raw)
-                .map_err(|_| Error::Invalid("malformed MD5 reply".into()))?;
+                .map_err(|_| Error::Invalid(crate::i18n::t("malformed MD5 reply").into()))?;
             for (i, byte) in digest.iter_mut().enumerate() {
                 *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16)
-                    .map_err(|_| Error::Invalid("malformed MD5 reply".into()))?;
+                    .map_err(|_| Error::Invalid(crate::i18n::t("malformed MD5 reply").into()))?;
             }
         } else {
             digest.copy_from_slice(raw);
@@ -104,9 +104,9 @@ impl<P: Port> Loader<P> {
         self.emit(Event::Stage(Stage::Reading));
         let rom = self.responder == Responder::Rom;
         if rom && self.spec.is_some_and(|s| s.chip == Chip::Esp8266) {
-            return Err(Error::Unsupported(
+            return Err(Error::Unsupported(crate::i18n::mark(
                 "read flash (the ESP8266 ROM has no read command; use the flasher stub)",
-            ));
+            )));
         }
         // A segment the line damaged is read again in quarters (down to one packet), so a
         // noisy line costs small pieces, and the size grows back after each clean one.
@@ -142,8 +142,10 @@ impl<P: Port> Loader<P> {
                     tries += 1;
                     retried = true;
                     out.truncate(mark);
-                    self.emit(Event::Note(format!(
-                        "0x{at:x}: a read was damaged on the way ({e}); reading it again."
+                    self.emit(Event::Note(crate::tf!(
+                        "{address}: a read was damaged on the way ({error}); reading it again.",
+                        address = format!("0x{at:x}"),
+                        error = e
                     )));
                     if !rom {
                         self.end_read_stream(n, acked).await?;
@@ -227,7 +229,7 @@ impl<P: Port> Loader<P> {
             let packet = self
                 .read_frame(deadline)
                 .await?
-                .ok_or(Error::Timeout("reading flash"))?;
+                .ok_or(Error::Timeout(crate::i18n::mark("reading flash")))?;
             let expected = (n as usize - got).min(READ_PACKET as usize);
             if packet.len() != expected {
                 return Err(Error::ReadDigest);
@@ -246,7 +248,7 @@ impl<P: Port> Loader<P> {
         let digest = self
             .read_frame(deadline)
             .await?
-            .ok_or(Error::Timeout("reading flash"))?;
+            .ok_or(Error::Timeout(crate::i18n::mark("reading flash")))?;
         if digest[..] != Md5::digest(&out[start..])[..] {
             return Err(Error::ReadDigest);
         }

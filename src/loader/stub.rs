@@ -94,17 +94,17 @@ impl<P: Port> Loader<P> {
 
     /// Switches both ends to `baud`, then checks the link with a register read.
     pub async fn change_baud(&mut self, baud: u32) -> Result<()> {
-        let spec = self
-            .spec
-            .ok_or(Error::Invalid("detect the chip first".into()))?;
+        let spec = self.spec.ok_or(Error::Invalid(
+            crate::i18n::t("detect the chip first").into(),
+        ))?;
         let current = self.port.baud();
         if baud == current {
             return Ok(());
         }
         if self.responder == Responder::Rom && !spec.rom_can_change_baud {
-            return Err(Error::Unsupported(
+            return Err(Error::Unsupported(crate::i18n::mark(
                 "change the baud rate (the ESP8266 ROM keeps 115200)",
-            ));
+            )));
         }
         self.emit(Event::Stage(Stage::ChangingBaud));
         let (sent, old) = match self.responder {

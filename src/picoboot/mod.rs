@@ -12,6 +12,7 @@ use crate::boards::picoboot::{
     INTERFACE_RESET, REQUEST_IN, REQUEST_OUT, RP2040_STACK_TOP, SECTOR,
 };
 use crate::boards::rp2::Rp2Chip;
+use crate::i18n::{number, t};
 use crate::usb_device::{Setup, UsbDevice, UsbError};
 
 /// Bytes per READ or WRITE command (picotool sends a range in about a hundred batches).
@@ -49,12 +50,12 @@ impl From<UsbError> for PicobootError {
 impl std::fmt::Display for PicobootError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            PicobootError::Usb(UsbError::Disconnected) => write!(f, "The Pico disconnected, so MicroPython is NOT verified on it. Plug it back in while holding BOOTSEL and try again."),
+            PicobootError::Usb(UsbError::Disconnected) => f.write_str(t("The Pico disconnected, so MicroPython is NOT verified on it. Plug it back in while holding BOOTSEL and try again.")),
             PicobootError::Usb(e) => write!(f, "{e}."),
-            PicobootError::Refused { what, code } => write!(f, "The Pico's boot ROM refused {what} ({}). Unplug it, plug it back in while holding BOOTSEL, and try again.", code_name(*code)),
-            PicobootError::Verify { address } => write!(f, "Reading the flash back found different bytes in the part written at 0x{address:08X}: the install is NOT verified. Try again; if it repeats, the Pico's flash may be failing."),
-            PicobootError::UnknownSize => write!(f, "The flash size could not be found (the flash reads the same everywhere, as a blank one does), so there is nothing to back up."),
-            PicobootError::Cancelled { written, sectors } => write!(f, "Stopped after writing {written} of {sectors} sectors: what is on the Pico now is incomplete and NOT verified, so it may not start. The Pico is still in BOOTSEL mode: install again when you are ready."),
+            PicobootError::Refused { what, code } => f.write_str(&crate::tf!("The Pico's boot ROM refused {what} ({status}). Unplug it, plug it back in while holding BOOTSEL, and try again.", what = what, status = code_name(*code))),
+            PicobootError::Verify { address } => f.write_str(&crate::tf!("Reading the flash back found different bytes in the part written at {address}: the install is NOT verified. Try again; if it repeats, the Pico's flash may be failing.", address = format!("0x{address:08X}"))),
+            PicobootError::UnknownSize => f.write_str(t("The flash size could not be found (the flash reads the same everywhere, as a blank one does), so there is nothing to back up.")),
+            PicobootError::Cancelled { written, sectors } => f.write_str(&crate::tf!("Stopped after writing {written} of {sectors} sectors: what is on the Pico now is incomplete and NOT verified, so it may not start. The Pico is still in BOOTSEL mode: install again when you are ready.", written = number(*written as u64), sectors = number(*sectors as u64))),
         }
     }
 }
@@ -105,7 +106,7 @@ impl<D: UsbDevice> Picoboot<D> {
     /// exclusive access, so the drive takes no writes meanwhile.
     pub async fn connect(&mut self) -> Result<()> {
         self.reset().await?;
-        self.command(Command::ExclusiveAccess(1), &[], "exclusive access")
+        self.command(Command::ExclusiveAccess(1), &[], t("exclusive access"))
             .await?;
         Ok(())
     }
@@ -133,7 +134,7 @@ impl<D: UsbDevice> Picoboot<D> {
         };
         let bytes = self.dev.control_in(setup, 16).await?;
         Status::parse(&bytes).ok_or(PicobootError::Usb(UsbError::Other(
-            "a short command status".into(),
+            t("a short command status").into(),
         )))
     }
 
@@ -167,7 +168,7 @@ impl<D: UsbDevice> Picoboot<D> {
             while reply.len() < len {
                 let got = self.dev.bulk_in(EP_IN, len - reply.len()).await?;
                 if got.is_empty() {
-                    return Err(UsbError::Other("the Pico sent less than asked".into()));
+                    return Err(UsbError::Other(t("the Pico sent less than asked").into()));
                 }
                 reply.extend_from_slice(&got);
             }
@@ -194,7 +195,7 @@ impl<D: UsbDevice> Picoboot<D> {
                         size: n,
                     },
                     &[],
-                    &format!("reading 0x{at:08X}"),
+                    &crate::tf!("reading {address}", address = format!("0x{at:08X}")),
                 )
                 .await?;
             out.extend_from_slice(&got);
@@ -203,7 +204,7 @@ impl<D: UsbDevice> Picoboot<D> {
     }
 
     async fn exit_xip(&mut self) -> Result<()> {
-        self.command(Command::ExitXip, &[], "leaving XIP mode")
+        self.command(Command::ExitXip, &[], t("leaving XIP mode"))
             .await?;
         Ok(())
     }
@@ -217,7 +218,10 @@ impl<D: UsbDevice> Picoboot<D> {
                 size: SECTOR,
             },
             &[],
-            &format!("erasing the sector at 0x{address:08X}"),
+            &crate::tf!(
+                "erasing the sector at {address}",
+                address = format!("0x{address:08X}")
+            ),
         )
         .await?;
         self.exit_xip().await?;
@@ -227,7 +231,7 @@ impl<D: UsbDevice> Picoboot<D> {
                 size: data.len() as u32,
             },
             data,
-            &format!("writing 0x{address:08X}"),
+            &crate::tf!("writing {address}", address = format!("0x{address:08X}")),
         )
         .await?;
         Ok(())
@@ -353,7 +357,7 @@ impl<D: UsbDevice> Picoboot<D> {
     /// Gives the drive back (exclusive access released), flash untouched: after a refusal the
     /// Pico stays in BOOTSEL mode for the next try.
     pub async fn release(&mut self) -> Result<()> {
-        self.command(Command::ExclusiveAccess(0), &[], "releasing the drive")
+        self.command(Command::ExclusiveAccess(0), &[], t("releasing the drive"))
             .await?;
         Ok(())
     }
@@ -373,7 +377,7 @@ impl<D: UsbDevice> Picoboot<D> {
                 p1: 0,
             },
         };
-        self.command(cmd, &[], "rebooting").await?;
+        self.command(cmd, &[], t("rebooting")).await?;
         Ok(())
     }
 }

@@ -5,6 +5,7 @@
 //! afternoon: a truncated download or an HTML page must be caught before the first byte is written.
 
 use super::command::checksum;
+use crate::i18n::{mark, number, t};
 use sha2::{Digest, Sha256};
 
 /// First byte of every image (and of the second header of an ESP8266 v2 image).
@@ -135,36 +136,13 @@ pub enum ImageError {
 impl core::fmt::Display for ImageError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            ImageError::Truncated { what, needed, len } => write!(
-                f,
-                "the image is cut short: it ends at byte {len} but its {what} needs {needed} bytes"
-            ),
-            ImageError::BadMagic(b) => write!(
-                f,
-                "the file does not start with the ESP image magic byte 0xE9 (it starts with {b:#04x})"
-            ),
-            ImageError::TooManySegments(n) => {
-                write!(f, "the header claims {n} segments (at most {MAX_SEGMENTS} are valid)")
-            }
-            ImageError::BadSegmentLength { index, len } => write!(
-                f,
-                "segment {index} has an invalid length {len:#x} (must be a multiple of 4 and below 16 MB)"
-            ),
-            ImageError::BadHashFlag(b) => {
-                write!(f, "the extended header's hash flag is {b:#04x} (must be 0 or 1)")
-            }
-            ImageError::BadChecksum {
-                at,
-                stored,
-                computed,
-            } => write!(
-                f,
-                "checksum byte at {at:#x} is {stored:#04x} but the segments give {computed:#04x}: the file is corrupted"
-            ),
-            ImageError::BadSha256 { at } => write!(
-                f,
-                "the SHA-256 stored at {at:#x} does not match the image: the file is corrupted"
-            ),
+            ImageError::Truncated { what, needed, len } => f.write_str(&crate::tf!("the image is cut short: it ends at byte {len} but its {what} needs {needed} bytes", len = number(*len as u64), what = t(what), needed = number(*needed as u64))),
+            ImageError::BadMagic(b) => f.write_str(&crate::tf!("the file does not start with the ESP image magic byte 0xE9 (it starts with {byte})", byte = format!("{b:#04x}"))),
+            ImageError::TooManySegments(n) => f.write_str(&crate::tf!("the header claims {n} segments (at most {max} are valid)", n = number(*n as u64), max = MAX_SEGMENTS)),
+            ImageError::BadSegmentLength { index, len } => f.write_str(&crate::tf!("segment {index} has an invalid length {len} (must be a multiple of 4 and below 16 MB)", index = index, len = format!("{len:#x}"))),
+            ImageError::BadHashFlag(b) => f.write_str(&crate::tf!("the extended header's hash flag is {byte} (must be 0 or 1)", byte = format!("{b:#04x}"))),
+            ImageError::BadChecksum { at, stored, computed } => f.write_str(&crate::tf!("checksum byte at {at} is {stored} but the segments give {computed}: the file is corrupted", at = format!("{at:#x}"), stored = format!("{stored:#04x}"), computed = format!("{computed:#04x}"))),
+            ImageError::BadSha256 { at } => f.write_str(&crate::tf!("the SHA-256 stored at {at} does not match the image: the file is corrupted", at = format!("{at:#x}"))),
         }
     }
 }
@@ -200,7 +178,7 @@ fn u16_at(b: &[u8], i: usize) -> u16 {
 
 /// The 8-byte common header: (segment count, mode, size/freq, entry).
 fn common_header(c: &mut Cursor, magic: u8) -> Result<(usize, u8, u8, u32), ImageError> {
-    let h = c.take(HEADER_LEN, "header")?;
+    let h = c.take(HEADER_LEN, mark("header"))?;
     if h[0] != magic {
         return Err(ImageError::BadMagic(h[0]));
     }
@@ -213,7 +191,7 @@ fn common_header(c: &mut Cursor, magic: u8) -> Result<(usize, u8, u8, u32), Imag
 pub fn parse(bytes: &[u8], layout: Layout) -> Result<Image, ImageError> {
     let mut c = Cursor { bytes, pos: 0 };
     let first = *bytes.first().ok_or(ImageError::Truncated {
-        what: "header",
+        what: mark("header"),
         needed: HEADER_LEN,
         len: 0,
     })?;
@@ -223,9 +201,9 @@ pub fn parse(bytes: &[u8], layout: Layout) -> Result<Image, ImageError> {
     };
     if layout == Layout::Esp8266 && first == MAGIC_ESP8266_V2 {
         common_header(&mut c, MAGIC_ESP8266_V2)?;
-        c.take(4, "IROM segment header")?;
-        let irom_len = c.u32("IROM segment header")?;
-        c.take(irom_len as usize, "IROM segment")?;
+        c.take(4, mark("IROM segment header"))?;
+        let irom_len = c.u32(mark("IROM segment header"))?;
+        c.take(irom_len as usize, mark("IROM segment"))?;
         format = Format::Esp8266V2 { irom_len };
     }
     let (count, flash_mode, flash_size_freq, entry) = common_header(&mut c, MAGIC)?;
@@ -234,18 +212,20 @@ pub fn parse(bytes: &[u8], layout: Layout) -> Result<Image, ImageError> {
     }
     let ext = match layout {
         Layout::Esp8266 => None,
-        Layout::Esp32 => Some(ext_header(c.take(EXT_HEADER_LEN, "extended header")?)?),
+        Layout::Esp32 => Some(ext_header(
+            c.take(EXT_HEADER_LEN, mark("extended header"))?,
+        )?),
     };
     let mut segments = Vec::with_capacity(count);
     let mut sum = checksum(&[]);
     for index in 0..count {
-        let load_addr = c.u32("segment header")?;
-        let len = c.u32("segment header")?;
+        let load_addr = c.u32(mark("segment header"))?;
+        let len = c.u32(mark("segment header"))?;
         if !len.is_multiple_of(4) || len >= MAX_SEGMENT_LEN {
             return Err(ImageError::BadSegmentLength { index, len });
         }
         let data_offset = c.pos;
-        let data = c.take(len as usize, "segment data")?;
+        let data = c.take(len as usize, mark("segment data"))?;
         sum = data.iter().fold(sum, |acc, b| acc ^ b);
         segments.push(Segment {
             load_addr,
@@ -255,7 +235,7 @@ pub fn parse(bytes: &[u8], layout: Layout) -> Result<Image, ImageError> {
     }
     let at = c.pos | 0xF;
     c.pos = at;
-    let stored = c.take(1, "checksum")?[0];
+    let stored = c.take(1, mark("checksum"))?[0];
     if stored != sum {
         return Err(ImageError::BadChecksum {
             at,

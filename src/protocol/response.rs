@@ -8,6 +8,8 @@
 
 use core::fmt;
 
+use crate::i18n::t;
+
 /// A parsed response frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Response {
@@ -80,49 +82,49 @@ pub struct DeviceError {
 }
 
 impl ErrorCode {
-    /// The device's reason in plain words.
+    /// The device's reason in plain words (in the page's language).
     pub fn meaning(&self) -> &'static str {
         match *self {
             ErrorCode::Rom(r) => match r {
-                0x01 => "input parameter invalid",
-                0x02 => "out of memory",
-                0x03 => "failed to send message",
-                0x04 => "failed to receive message",
-                0x05 => "invalid or unsupported command",
-                0x06 => "operation failed",
-                0x07 => "checksum error",
-                0x08 => "flash write error",
-                0x09 => "flash read error",
-                0x0A => "flash read length error",
-                0x0B => "deflate failed",
-                0x0C => "deflate checksum error",
-                0x0D => "deflate parameter error",
-                0x0E => "invalid RAM binary size",
-                0x0F => "invalid RAM binary address",
-                0x64 => "invalid parameter",
-                0x65 => "invalid format",
-                0x66 => "description too long",
-                0x67 => "bad encoding description",
-                0x69 => "insufficient storage",
-                _ => "undefined error",
+                0x01 => t("input parameter invalid"),
+                0x02 => t("out of memory"),
+                0x03 => t("failed to send message"),
+                0x04 => t("failed to receive message"),
+                0x05 => t("invalid or unsupported command"),
+                0x06 => t("operation failed"),
+                0x07 => t("checksum error"),
+                0x08 => t("flash write error"),
+                0x09 => t("flash read error"),
+                0x0A => t("flash read length error"),
+                0x0B => t("deflate failed"),
+                0x0C => t("deflate checksum error"),
+                0x0D => t("deflate parameter error"),
+                0x0E => t("invalid RAM binary size"),
+                0x0F => t("invalid RAM binary address"),
+                0x64 => t("invalid parameter"),
+                0x65 => t("invalid format"),
+                0x66 => t("description too long"),
+                0x67 => t("bad encoding description"),
+                0x69 => t("insufficient storage"),
+                _ => t("undefined error"),
             },
             ErrorCode::Stub(c) => match c {
-                0xC0 => "bad data length",
-                0xC1 => "bad data checksum",
-                0xC2 => "bad block size",
-                0xC3 => "invalid command",
-                0xC4 => "SPI flash operation failed",
-                0xC5 => "SPI flash unlock failed",
-                0xC6 => "not in flash mode",
-                0xC7 => "inflate error",
-                0xC8 => "not enough data",
-                0xC9 => "too much data",
-                0xCA => "NAND program failed",
-                0xCB => "NAND erase failed",
-                0xFF => "command not implemented",
-                _ => "unknown stub error",
+                0xC0 => t("bad data length"),
+                0xC1 => t("bad data checksum"),
+                0xC2 => t("bad block size"),
+                0xC3 => t("invalid command"),
+                0xC4 => t("SPI flash operation failed"),
+                0xC5 => t("SPI flash unlock failed"),
+                0xC6 => t("not in flash mode"),
+                0xC7 => t("inflate error"),
+                0xC8 => t("not enough data"),
+                0xC9 => t("too much data"),
+                0xCA => t("NAND program failed"),
+                0xCB => t("NAND erase failed"),
+                0xFF => t("command not implemented"),
+                _ => t("unknown stub error"),
             },
-            ErrorCode::Truncated => "reply too short",
+            ErrorCode::Truncated => t("reply too short"),
         }
     }
 }
@@ -134,12 +136,12 @@ impl fmt::Display for DeviceError {
             ErrorCode::Stub(c) => format!("0x{c:02x}"),
             ErrorCode::Truncated => "-".into(),
         };
-        write!(
-            f,
-            "command 0x{:02x} failed: {} ({code})",
-            self.opcode,
-            self.code.meaning()
-        )
+        f.write_str(&crate::tf!(
+            "command {opcode} failed: {reason} ({code})",
+            opcode = format!("0x{:02x}", self.opcode),
+            reason = self.code.meaning(),
+            code = code
+        ))
     }
 }
 

@@ -27,21 +27,22 @@ pub fn unpack(archive: &[u8]) -> std::result::Result<Vec<(String, Vec<u8>)>, Str
     let mut ar = tar::Archive::new(archive);
     let entries = ar
         .entries()
-        .map_err(|e| format!("not a backup archive: {e}"))?;
+        .map_err(|e| crate::tf!("not a backup archive: {error}", error = e))?;
     for entry in entries {
-        let mut entry = entry.map_err(|e| format!("damaged backup archive: {e}"))?;
+        let mut entry =
+            entry.map_err(|e| crate::tf!("damaged backup archive: {error}", error = e))?;
         if entry.header().entry_type() != tar::EntryType::Regular {
             continue;
         }
         let path = entry
             .path()
-            .map_err(|e| format!("bad name in backup: {e}"))?
+            .map_err(|e| crate::tf!("bad name in backup: {error}", error = e))?
             .to_string_lossy()
             .into_owned();
         let mut data = Vec::new();
         entry
             .read_to_end(&mut data)
-            .map_err(|e| format!("damaged backup archive: {e}"))?;
+            .map_err(|e| crate::tf!("damaged backup archive: {error}", error = e))?;
         out.push((format!("/{}", path.trim_start_matches('/')), data));
     }
     Ok(out)

@@ -1,6 +1,8 @@
 //! What a board prints when it starts: the MicroPython banner, or signs of something else
 //! (a ROM boot loop, a corrupt filesystem, other firmware, nothing at all).
 
+use crate::i18n::t;
+
 /// The parts of `MicroPython v1.24.1 on 2024-11-29; Generic ESP32 module with ESP32`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Banner {
@@ -110,13 +112,13 @@ impl BootProblem {
 impl std::fmt::Display for BootProblem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            BootProblem::NoFirmware => write!(f, "The board restarted but found no firmware to run (its bootloader reports an invalid image). Flash MicroPython again, with \"Erase all flash first\" ticked."),
-            BootProblem::Refused { line } => write!(f, "The board's bootloader refused the firmware (\"{line}\"). It does not fit this board: flash a MicroPython build for this chip, with \"Erase all flash first\" ticked."),
-            BootProblem::StillInBootloader => write!(f, "The board restarted into its bootloader again, not into the firmware (its BOOT button may be held, or this USB port's reset keeps the bootloader). Release BOOT and press the board's RESET (EN) button."),
-            BootProblem::CorruptFilesystem => write!(f, "MicroPython starts, but its filesystem is damaged. Back up what you can, then flash again with \"Erase all flash first\" ticked to get a clean filesystem."),
-            BootProblem::OtherFirmware { sample } => write!(f, "The board runs other firmware, not MicroPython (it printed \"{sample}\"). Flash MicroPython to use the REPL."),
-            BootProblem::Garbage => write!(f, "The board sends unreadable data: it may be crashing and restarting, or use another baud rate. Try flashing again with \"Erase all flash first\" ticked."),
-            BootProblem::Silence => write!(f, "The board said nothing after restarting. Press its RESET (EN) button; if it stays silent, flash MicroPython again."),
+            BootProblem::NoFirmware => f.write_str(t("The board restarted but found no firmware to run (its bootloader reports an invalid image). Flash MicroPython again, with \"Erase all flash first\" ticked.")),
+            BootProblem::Refused { line } => f.write_str(&crate::tf!("The board's bootloader refused the firmware (\"{line}\"). It does not fit this board: flash a MicroPython build for this chip, with \"Erase all flash first\" ticked.", line = line)),
+            BootProblem::StillInBootloader => f.write_str(t("The board restarted into its bootloader again, not into the firmware (its BOOT button may be held, or this USB port's reset keeps the bootloader). Release BOOT and press the board's RESET (EN) button.")),
+            BootProblem::CorruptFilesystem => f.write_str(t("MicroPython starts, but its filesystem is damaged. Back up what you can, then flash again with \"Erase all flash first\" ticked to get a clean filesystem.")),
+            BootProblem::OtherFirmware { sample } => f.write_str(&crate::tf!("The board runs other firmware, not MicroPython (it printed \"{sample}\"). Flash MicroPython to use the REPL.", sample = sample)),
+            BootProblem::Garbage => f.write_str(t("The board sends unreadable data: it may be crashing and restarting, or use another baud rate. Try flashing again with \"Erase all flash first\" ticked.")),
+            BootProblem::Silence => f.write_str(t("The board said nothing after restarting. Press its RESET (EN) button; if it stays silent, flash MicroPython again.")),
         }
     }
 }

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use super::{Output, Repl, ReplError, Result, RAW_BANNER, RAW_SLICE, RAW_SLICE_PAUSE};
+use crate::i18n::mark;
 use crate::port::Port;
 
 impl<P: Port> Repl<P> {
@@ -48,7 +49,10 @@ impl<P: Port> Repl<P> {
                 // Anything before OK (echo, noise) is not accepted code.
                 let before = String::from_utf8_lossy(&ok[..ok.len() - 2]).into_owned();
                 if !before.trim().is_empty() {
-                    return Err(ReplError::Protocol(format!("expected OK, got {before:?}")));
+                    return Err(ReplError::Protocol(crate::tf!(
+                        "expected OK, got {text}",
+                        text = format!("{before:?}")
+                    )));
                 }
             }
         }
@@ -69,15 +73,15 @@ impl<P: Port> Repl<P> {
             }
             if self.port.read(&mut self.rx, deadline).await? == 0 {
                 return Err(ReplError::Timeout {
-                    waiting_for: "the program to finish",
+                    waiting_for: mark("the program to finish"),
                     got: String::from_utf8_lossy(&stdout).into_owned(),
                 });
             }
         }
         let stderr = self
-            .read_until(b"\x04", timeout, "the error output")
+            .read_until(b"\x04", timeout, mark("the error output"))
             .await?;
-        self.read_until(b">", Duration::from_secs(2), "the raw prompt")
+        self.read_until(b">", Duration::from_secs(2), mark("the raw prompt"))
             .await?;
         Ok(Output {
             stdout,
@@ -95,9 +99,9 @@ impl<P: Port> Repl<P> {
             _ => {
                 // Older firmware: Ctrl-A re-printed the raw banner. Resynchronise on its prompt.
                 self.rx.splice(0..0, head);
-                self.read_until(RAW_BANNER, Duration::from_secs(2), "the raw REPL")
+                self.read_until(RAW_BANNER, Duration::from_secs(2), mark("the raw REPL"))
                     .await?;
-                self.read_until(b">", Duration::from_secs(1), "the raw prompt")
+                self.read_until(b">", Duration::from_secs(1), mark("the raw prompt"))
                     .await?;
                 return Ok(false);
             }
@@ -119,8 +123,9 @@ impl<P: Port> Repl<P> {
                         return Ok(true);
                     }
                     other => {
-                        return Err(ReplError::Protocol(format!(
-                            "unexpected byte 0x{other:02x} during raw-paste"
+                        return Err(ReplError::Protocol(crate::tf!(
+                            "unexpected byte {byte} during raw-paste",
+                            byte = format!("0x{other:02x}")
                         )))
                     }
                 }
@@ -137,8 +142,9 @@ impl<P: Port> Repl<P> {
                 0x04 => return Ok(true),
                 0x01 => {}
                 other => {
-                    return Err(ReplError::Protocol(format!(
-                        "unexpected byte 0x{other:02x} after raw-paste"
+                    return Err(ReplError::Protocol(crate::tf!(
+                        "unexpected byte {byte} after raw-paste",
+                        byte = format!("0x{other:02x}")
                     )))
                 }
             }
@@ -150,7 +156,7 @@ impl<P: Port> Repl<P> {
         while self.rx.len() < n {
             if self.port.read(&mut self.rx, deadline).await? == 0 {
                 return Err(ReplError::Timeout {
-                    waiting_for: "the board's answer",
+                    waiting_for: mark("the board's answer"),
                     got: String::from_utf8_lossy(&self.rx).into_owned(),
                 });
             }

@@ -124,11 +124,17 @@ impl<P: Port> Repl<P> {
         let mut entries = Vec::new();
         for item in items {
             let Lit::Tuple(fields) = item else {
-                return Err(ReplError::Protocol("listing entry is not a tuple".into()));
+                return Err(ReplError::Protocol(
+                    crate::i18n::t("listing entry is not a tuple").into(),
+                ));
             };
             let name = match fields.first() {
                 Some(Lit::Str(n)) => n.clone(),
-                _ => return Err(ReplError::Protocol("listing entry has no name".into())),
+                _ => {
+                    return Err(ReplError::Protocol(
+                        crate::i18n::t("listing entry has no name").into(),
+                    ))
+                }
             };
             let kind = match fields.get(1) {
                 Some(Lit::Int(k)) => *k,
@@ -159,7 +165,7 @@ impl<P: Port> Repl<P> {
         out.stdout_text()
             .trim()
             .parse()
-            .map_err(|_| ReplError::Protocol(format!("bad size for {path}")))
+            .map_err(|_| ReplError::Protocol(crate::tf!("bad size for {path}", path = path)))
     }
 
     /// Every file below `dir` (recursively), as full paths.
@@ -282,8 +288,9 @@ impl<P: Port> Repl<P> {
                 Lit::Bytes(chunk) if chunk.is_empty() => break,
                 Lit::Bytes(chunk) => data.extend_from_slice(&chunk),
                 other => {
-                    return Err(ReplError::Protocol(format!(
-                        "expected bytes, got {other:?}"
+                    return Err(ReplError::Protocol(crate::tf!(
+                        "expected bytes, got {value}",
+                        value = format!("{other:?}")
                     )))
                 }
             }
@@ -478,7 +485,7 @@ impl<P: Port> Repl<P> {
     ) -> Result<Output> {
         let source = self.read_file(path, |_| {}).await?;
         let code = String::from_utf8(source)
-            .map_err(|_| ReplError::Protocol(format!("{path} is not text")))?;
+            .map_err(|_| ReplError::Protocol(crate::tf!("{path} is not text", path = path)))?;
         self.exec_streaming(&code, timeout, on_stdout).await
     }
 }
@@ -491,13 +498,15 @@ impl<P: Port> Repl<P> {
 pub fn bad_name(path: &str) -> Option<&'static str> {
     let name = path.rsplit('/').next().unwrap_or(path);
     if path.split('/').any(|part| part == "..") {
-        Some("it points outside its folder (\"..\")")
+        Some(crate::i18n::mark("it points outside its folder (\"..\")"))
     } else if path.chars().any(char::is_control) {
-        Some("it holds control characters")
+        Some(crate::i18n::mark("it holds control characters"))
     } else if name.is_empty() || name == "." {
-        Some("it is empty or ends in a folder's \"/\"")
+        Some(crate::i18n::mark("it is empty or ends in a folder's \"/\""))
     } else if name.len() > 255 {
-        Some("it is longer than the board's filesystem allows (255 bytes)")
+        Some(crate::i18n::mark(
+            "it is longer than the board's filesystem allows (255 bytes)",
+        ))
     } else {
         None
     }

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 pub use banner::{Banner, BootProblem};
 
+use crate::i18n::{mark, number, t};
 use crate::port::{Port, PortError};
 
 const RAW_BANNER: &[u8] = b"raw REPL; CTRL-B to exit\r\n";
@@ -26,7 +27,8 @@ const RAW_SLICE_PAUSE: Duration = Duration::from_millis(10);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReplError {
     Port(PortError),
-    /// The board did not say what was expected in time.
+    /// The board did not say what was expected in time (`waiting_for` is marked for
+    /// translation).
     Timeout {
         waiting_for: &'static str,
         got: String,
@@ -63,38 +65,14 @@ impl std::fmt::Display for ReplError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ReplError::Port(e) => write!(f, "{e}"),
-            ReplError::Timeout { waiting_for, got } if got.trim().is_empty() => {
-                write!(f, "MicroPython did not answer (waiting for {waiting_for}). Press the board's RESET button and try again.")
-            }
-            ReplError::Timeout { waiting_for, got } => {
-                write!(f, "MicroPython did not answer as expected (waiting for {waiting_for}); it said: \"{}\".", got.trim())
-            }
+            ReplError::Timeout { waiting_for, got } if got.trim().is_empty() => f.write_str(&crate::tf!("MicroPython did not answer (waiting for {what}). Press the board's RESET button and try again.", what = t(waiting_for))),
+            ReplError::Timeout { waiting_for, got } => f.write_str(&crate::tf!("MicroPython did not answer as expected (waiting for {what}); it said: \"{got}\".", what = t(waiting_for), got = got.trim())),
             ReplError::Exception(tb) => write!(f, "{}", tb.trim()),
-            ReplError::Protocol(msg) => write!(f, "unexpected answer from the board: {msg}"),
-            ReplError::Damaged { path, upload: true } => write!(
-                f,
-                "{path} arrived damaged on the board (the link lost bytes); the old {path} is \
-                 untouched. Try again; if it keeps happening, use another USB cable or port."
-            ),
-            ReplError::Full { path, size } => write!(
-                f,
-                "The board's filesystem is full: {path} ({size} bytes) does not fit, so it was not \
-                 uploaded and the old {path} is untouched. Delete files you no longer need on the \
-                 board (or make the file smaller), then try again."
-            ),
-            ReplError::BadName { path, why } => write!(
-                f,
-                "\"{path}\" cannot be a file name on the board: {why}. Rename the file and try \
-                 again; nothing was written."
-            ),
-            ReplError::Damaged {
-                path,
-                upload: false,
-            } => write!(
-                f,
-                "{path} arrived damaged from the board (the link lost bytes). Try again; if it \
-                 keeps happening, use another USB cable or port."
-            ),
+            ReplError::Protocol(msg) => f.write_str(&crate::tf!("unexpected answer from the board: {detail}", detail = msg)),
+            ReplError::Damaged { path, upload: true } => f.write_str(&crate::tf!("{path} arrived damaged on the board (the link lost bytes); the old {path} is untouched. Try again; if it keeps happening, use another USB cable or port.", path = path)),
+            ReplError::Full { path, size } => f.write_str(&crate::tf!("The board's filesystem is full: {path} ({size} bytes) does not fit, so it was not uploaded and the old {path} is untouched. Delete files you no longer need on the board (or make the file smaller), then try again.", path = path, size = number(*size as u64))),
+            ReplError::BadName { path, why } => f.write_str(&crate::tf!("\"{path}\" cannot be a file name on the board: {why}. Rename the file and try again; nothing was written.", path = path, why = t(why))),
+            ReplError::Damaged { path, upload: false } => f.write_str(&crate::tf!("{path} arrived damaged from the board (the link lost bytes). Try again; if it keeps happening, use another USB cable or port.", path = path)),
         }
     }
 }
@@ -208,8 +186,12 @@ impl<P: Port> Repl<P> {
         self.port.write(b"\r\x03").await?;
         self.port.sleep(Duration::from_millis(100)).await;
         self.port.write(b"\x03").await?;
-        self.read_until(FRIENDLY_PROMPT, Duration::from_secs(3), "the >>> prompt")
-            .await?;
+        self.read_until(
+            FRIENDLY_PROMPT,
+            Duration::from_secs(3),
+            mark("the >>> prompt"),
+        )
+        .await?;
         self.drain().await?;
         self.raw = false;
         Ok(())
@@ -223,21 +205,25 @@ impl<P: Port> Repl<P> {
         self.port.write(b"\x03").await?;
         self.drain().await?;
         self.port.write(b"\r\x01").await?;
-        self.read_until(RAW_BANNER, Duration::from_secs(3), "the raw REPL")
+        self.read_until(RAW_BANNER, Duration::from_secs(3), mark("the raw REPL"))
             .await?;
-        self.read_until(b">", Duration::from_secs(1), "the raw prompt")
+        self.read_until(b">", Duration::from_secs(1), mark("the raw prompt"))
             .await?;
         if soft_reset {
             self.port.write(b"\x04").await?;
-            self.read_until(b"soft reboot\r\n", Duration::from_secs(5), "a soft reboot")
-                .await?;
+            self.read_until(
+                b"soft reboot\r\n",
+                Duration::from_secs(5),
+                mark("a soft reboot"),
+            )
+            .await?;
             self.read_until(
                 RAW_BANNER,
                 Duration::from_secs(5),
-                "the raw REPL after the reboot",
+                mark("the raw REPL after the reboot"),
             )
             .await?;
-            self.read_until(b">", Duration::from_secs(1), "the raw prompt")
+            self.read_until(b">", Duration::from_secs(1), mark("the raw prompt"))
                 .await?;
         }
         self.raw = true;
@@ -247,8 +233,12 @@ impl<P: Port> Repl<P> {
     /// Back to the friendly REPL.
     pub async fn exit_raw(&mut self) -> Result<()> {
         self.port.write(b"\r\x02").await?;
-        self.read_until(FRIENDLY_PROMPT, Duration::from_secs(3), "the >>> prompt")
-            .await?;
+        self.read_until(
+            FRIENDLY_PROMPT,
+            Duration::from_secs(3),
+            mark("the >>> prompt"),
+        )
+        .await?;
         self.raw = false;
         Ok(())
     }
@@ -259,11 +249,15 @@ impl<P: Port> Repl<P> {
             self.enter_raw(false).await?;
         }
         self.port.write(b"\x04").await?;
-        self.read_until(b"soft reboot\r\n", Duration::from_secs(5), "a soft reboot")
+        self.read_until(
+            b"soft reboot\r\n",
+            Duration::from_secs(5),
+            mark("a soft reboot"),
+        )
+        .await?;
+        self.read_until(RAW_BANNER, Duration::from_secs(5), mark("the raw REPL"))
             .await?;
-        self.read_until(RAW_BANNER, Duration::from_secs(5), "the raw REPL")
-            .await?;
-        self.read_until(b">", Duration::from_secs(1), "the raw prompt")
+        self.read_until(b">", Duration::from_secs(1), mark("the raw prompt"))
             .await?;
         Ok(())
     }
@@ -302,7 +296,7 @@ impl<P: Port> Repl<P> {
             Ok(()) => {
                 self.port.write(b"\x02").await?;
                 let banner_text = self
-                    .read_until(FRIENDLY_PROMPT, Duration::from_secs(2), "the banner")
+                    .read_until(FRIENDLY_PROMPT, Duration::from_secs(2), mark("the banner"))
                     .await
                     .unwrap_or_default();
                 if let Some(banner) = Banner::find(&String::from_utf8_lossy(&banner_text)) {

@@ -9,16 +9,18 @@ use super::session::{self, Board, PortChoice};
 use super::state::{AppState, BoardCard, Link};
 use crate::boards::identify::{self, PortKind};
 use crate::firmware::erase::BoardFlash;
+use crate::i18n::t;
 use crate::loader::{Baud, Event, Stage};
 use crate::port::Port;
 use crate::protocol::chip::Chip;
+use crate::tf;
 use crate::web::serial_supported;
 
 /// Resets into the loader, identifies the chip, starts the flasher stub.
 async fn prepare(board: &mut Board, state: AppState) -> Result<BoardCard, String> {
     board.loader.on_event(move |e| {
         if let Event::Stage(Stage::UploadingStub) = e {
-            state.say("Starting the flasher helper on the board…");
+            state.say(t("Starting the flasher helper on the board…"));
         }
     });
     let wiring = board.wiring;
@@ -27,9 +29,9 @@ async fn prepare(board: &mut Board, state: AppState) -> Result<BoardCard, String
         .prepare(wiring, None)
         .await
         .map_err(|e| e.to_string())?;
-    state.say(format!(
-        "Found {}. Starting the flasher helper…",
-        ready.info.chip
+    state.say(tf!(
+        "Found {chip}. Starting the flasher helper…",
+        chip = ready.info.chip
     ));
     match session::fetch_stub(ready.info.chip, ready.info.revision).await {
         Ok(stub) => {
@@ -53,8 +55,9 @@ async fn prepare(board: &mut Board, state: AppState) -> Result<BoardCard, String
             ready.stub = true;
             board.stub = Some(stub);
         }
-        Err(e) => state.warn(format!(
-            "The flasher helper could not be loaded ({e}); using the slower built-in loader."
+        Err(e) => state.warn(tf!(
+            "The flasher helper could not be loaded ({error}); using the slower built-in loader.",
+            error = e
         )),
     }
     board.prepared = Some(ready.clone());
@@ -79,8 +82,9 @@ async fn prepare(board: &mut Board, state: AppState) -> Result<BoardCard, String
 /// Returns whether it is ready.
 pub(super) async fn prepare_open_board(usb: String, state: AppState) -> bool {
     state.link.set(Link::Preparing { usb: usb.clone() });
-    state.say(format!(
-        "Connected to {usb}. Resetting the board into its bootloader…"
+    state.say(tf!(
+        "Connected to {usb}. Resetting the board into its bootloader…",
+        usb = usb
     ));
     let result = session::lease(async move |board: &mut Board| prepare(board, state).await).await;
     if !session::is_connected() {
@@ -90,11 +94,17 @@ pub(super) async fn prepare_open_board(usb: String, state: AppState) -> bool {
     match result {
         Ok(Ok(mut card)) => {
             card.usb = usb;
-            let mode = if card.stub { "" } else { " (built-in loader)" };
-            state.say(format!(
-                "{} is ready{mode}. Choose the firmware.",
-                card.info.chip
-            ));
+            state.say(if card.stub {
+                tf!(
+                    "{chip} is ready. Choose the firmware.",
+                    chip = card.info.chip
+                )
+            } else {
+                tf!(
+                    "{chip} is ready (built-in loader). Choose the firmware.",
+                    chip = card.info.chip
+                )
+            });
             crate::web::history::seen(&card.info.mac_text());
             state.link.set(Link::Ready(card));
             true
@@ -118,8 +128,9 @@ pub(super) async fn prepare_open_board(usb: String, state: AppState) -> bool {
 /// TinyUSB): resetting lines or SYNC bytes would do nothing good there, so the page asks
 /// MicroPython, and reaches a bootloader only when installing.
 async fn open_running_board(usb: String, state: AppState) {
-    state.say(format!(
-        "Connected to {usb}: the board runs its own firmware on its USB port. Checking MicroPython…"
+    state.say(tf!(
+        "Connected to {usb}: the board runs its own firmware on its USB port. Checking MicroPython…",
+        usb = usb
     ));
     state.link.set(Link::Running { usb, card: None });
     super::micropython::check_running_board().await;
@@ -152,15 +163,15 @@ fn start(choice: PortChoice, state: AppState) {
     super::micropython::console_on(false);
     state.link.set(Link::Choosing);
     state.say(match choice {
-        PortChoice::Serial => "Choose your board's port in the browser's list…",
+        PortChoice::Serial => t("Choose your board's port in the browser's list…"),
         PortChoice::Demo(_) | PortChoice::DemoPico | PortChoice::DemoPyboard => {
-            "Starting the demo board…"
+            t("Starting the demo board…")
         }
     });
     spawn_local(async move {
         let on_lost = move |err: crate::port::PortError| {
             state.link.set(Link::Idle);
-            state.warn(format!("Connection lost: {err}."));
+            state.warn(tf!("Connection lost: {error}.", error = err));
         };
         state.board.set(None);
         match session::open(choice, on_lost).await {
@@ -205,7 +216,7 @@ pub fn ConnectPanel(firmware: RwSignal<Option<super::Firmware>>) -> impl IntoVie
         spawn_local(async move {
             session::disconnect().await;
             state.link.set(Link::Idle);
-            state.say("Disconnected. You can unplug the board.");
+            state.say(t("Disconnected. You can unplug the board."));
         });
     };
     let on_retry = move |_| {
@@ -219,14 +230,14 @@ pub fn ConnectPanel(firmware: RwSignal<Option<super::Firmware>>) -> impl IntoVie
 
     view! {
         <div class="connect">
-            <p class="hint">"Use a USB cable that carries data (some charge-only cables do not). No board? Try the demo board."</p>
+            <p class="hint">{t("Use a USB cable that carries data (some charge-only cables do not). No board? Try the demo board.")}</p>
             <div class="row">
                 <Show when=open fallback=move || view! {
                     <Show when=move || matches!(link.get(), Link::NeedsPick { .. })>
-                        <button class="primary" on:click=move |_| super::follow::pick(state)>"Pick your board's new port"</button>
+                        <button class="primary" on:click=move |_| super::follow::pick(state)>{t("Pick your board's new port")}</button>
                     </Show>
                     {move || (!following() && serial_supported()).then(|| view! {
-                        <button class="primary" disabled=busy on:click=move |_| start(PortChoice::Serial, state)>"Connect"</button>
+                        <button class="primary" disabled=busy on:click=move |_| start(PortChoice::Serial, state)>{t("Connect")}</button>
                     })}
                     <button class="secondary" disabled=move || busy() || following()
                         on:click=move |_| {
@@ -236,9 +247,9 @@ pub fn ConnectPanel(firmware: RwSignal<Option<super::Firmware>>) -> impl IntoVie
                                 name => PortChoice::Demo(Chip::from_name(name).unwrap_or(Chip::Esp32)),
                             };
                             start(choice, state)
-                        }>"Demo board"</button>
-                    <label class="inline">"Demo chip "
-                        <select aria-label="Demo chip" on:change=move |ev| demo_chip.set(event_target_value(&ev))>
+                        }>{t("Demo board")}</button>
+                    <label class="inline">{t("Demo chip")}" "
+                        <select aria-label=t("Demo chip") on:change=move |ev| demo_chip.set(event_target_value(&ev))>
                             <option value="esp32" selected=true>"ESP32"</option>
                             <option value="esp32c3">"ESP32-C3"</option>
                             <option value="esp32s3">"ESP32-S3"</option>
@@ -249,14 +260,14 @@ pub fn ConnectPanel(firmware: RwSignal<Option<super::Firmware>>) -> impl IntoVie
                     </label>
                 }>
                     <Show when=move || matches!(link.get(), Link::NotReady { .. })>
-                        <button class="primary" on:click=on_retry>"Try again"</button>
+                        <button class="primary" on:click=on_retry>{t("Try again")}</button>
                     </Show>
-                    <button class="secondary" disabled=move || matches!(link.get(), Link::Busy(_)) on:click=on_disconnect>"Disconnect"</button>
+                    <button class="secondary" disabled=move || matches!(link.get(), Link::Busy(_)) on:click=on_disconnect>{t("Disconnect")}</button>
                 </Show>
             </div>
             <Show when=pico_possible>
-                <p class="hint tip">"A Raspberry Pi Pico has no port to connect until MicroPython runs on it. "
-                    <button class="secondary" on:click=move |_| state.pico_chosen.set(true)>"My board is a Raspberry Pi Pico"</button>
+                <p class="hint tip">{t("A Raspberry Pi Pico has no port to connect until MicroPython runs on it.")}" "
+                    <button class="secondary" on:click=move |_| state.pico_chosen.set(true)>{t("My board is a Raspberry Pi Pico")}</button>
                 </p>
             </Show>
             {move || match link.get() {
@@ -267,8 +278,8 @@ pub fn ConnectPanel(firmware: RwSignal<Option<super::Firmware>>) -> impl IntoVie
                     view! { <DeviceCard card/> }.into_any()
                 }
                 other => other.usb().map(|usb| view! {
-                    <dl class="device" aria-label="Connected board">
-                        <dt>"USB device"</dt><dd data-field="usb">{usb}</dd>
+                    <dl class="device" aria-label=t("Connected board")>
+                        <dt>{t("USB device")}</dt><dd data-field="usb">{usb}</dd>
                     </dl>
                 }.into_any()).unwrap_or_else(|| ().into_any()),
             }}

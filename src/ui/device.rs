@@ -5,8 +5,10 @@
 use leptos::prelude::*;
 
 use super::state::BoardCard;
+use crate::i18n::t;
 use crate::protocol::chip::format_size;
 use crate::repl::facts::BoardFacts;
+use crate::tf;
 
 /// Chip, revision, MAC, flash, bridge, crystal.
 #[component]
@@ -15,24 +17,24 @@ pub fn DeviceCard(card: BoardCard) -> impl IntoView {
     let flash = info
         .flash_size
         .map(format_size)
-        .unwrap_or_else(|| format!("unknown (id {:06x})", info.flash_id));
+        .unwrap_or_else(|| tf!("unknown (id {id})", id = format!("{:06x}", info.flash_id)));
     let crystal = info
         .crystal_mhz
         .map(|m| format!("{m} MHz"))
-        .unwrap_or_else(|| "not known".into());
+        .unwrap_or_else(|| t("not known").into());
     let loader = if card.stub {
-        "flasher stub (fast)"
+        t("flasher stub (fast)")
     } else {
-        "built-in ROM loader"
+        t("built-in ROM loader")
     };
     view! {
-        <dl class="device" aria-label="Connected board">
-            <dt>"Chip"</dt><dd data-field="chip">{format!("{} (revision {})", info.chip, info.revision_text())}</dd>
+        <dl class="device" aria-label=t("Connected board")>
+            <dt>{t("Chip")}</dt><dd data-field="chip">{tf!("{chip} (revision {revision})", chip = info.chip, revision = info.revision_text())}</dd>
             <dt>"MAC"</dt><dd data-field="mac">{info.mac_text()}</dd>
-            <dt>"Flash"</dt><dd data-field="flash">{flash}</dd>
-            <dt>"USB device"</dt><dd data-field="usb">{card.usb}</dd>
-            <dt>"Crystal"</dt><dd data-field="crystal">{crystal}</dd>
-            <dt>"Talking to"</dt><dd data-field="loader">{loader}</dd>
+            <dt>{t("Flash memory")}</dt><dd data-field="flash">{flash}</dd>
+            <dt>{t("USB device")}</dt><dd data-field="usb">{card.usb}</dd>
+            <dt>{t("Crystal")}</dt><dd data-field="crystal">{crystal}</dd>
+            <dt>{t("Talking to")}</dt><dd data-field="loader">{loader}</dd>
         </dl>
     }
 }
@@ -40,19 +42,19 @@ pub fn DeviceCard(card: BoardCard) -> impl IntoView {
 /// A board running MicroPython, by what it reported at the last check.
 #[component]
 pub fn MicroPythonFacts(usb: String, facts: RwSignal<Option<BoardFacts>>) -> impl IntoView {
-    let kb = |bytes: u64| format!("{} KB", bytes / 1024);
+    let kb = |bytes: u64| crate::i18n::kb(bytes / 1024 * 1024);
     view! {
-        <dl class="device" aria-label="Connected board">
-            <dt>"USB device"</dt><dd data-field="usb">{usb}</dd>
+        <dl class="device" aria-label=t("Connected board")>
+            <dt>{t("USB device")}</dt><dd data-field="usb">{usb}</dd>
             {move || facts.get().map(|f| view! {
-                <dt>"Firmware"</dt><dd data-field="running">{format!("MicroPython {} ({})", f.version, f.date)}</dd>
-                <dt>"Board"</dt><dd data-field="board">{f.board.clone()}</dd>
-                <dt>"Chip"</dt><dd data-field="chip">{f.mcu.clone()}</dd>
-                <dt>"Files"</dt><dd data-field="files">{match (f.files, f.free) {
-                    (Some(n), Some(free)) => format!("{n} in /, {} free", kb(free)),
-                    (Some(n), None) => format!("{n} in /"),
-                    (None, Some(free)) => format!("{} free", kb(free)),
-                    (None, None) => "not reported".to_string(),
+                <dt>{t("Firmware")}</dt><dd data-field="running">{format!("MicroPython {} ({})", f.version, f.date)}</dd>
+                <dt>{t("Board")}</dt><dd data-field="board">{f.board.clone()}</dd>
+                <dt>{t("Chip")}</dt><dd data-field="chip">{f.mcu.clone()}</dd>
+                <dt>{t("Files")}</dt><dd data-field="files">{match (f.files, f.free) {
+                    (Some(n), Some(free)) => tf!("{n} in /, {size} free", n = n, size = kb(free)),
+                    (Some(n), None) => tf!("{n} in /", n = n),
+                    (None, Some(free)) => tf!("{size} free", size = kb(free)),
+                    (None, None) => t("not reported").to_string(),
                 }}</dd>
             })}
         </dl>

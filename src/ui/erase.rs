@@ -65,7 +65,7 @@ pub fn can_carry_files(card: &BoardCard) -> bool {
 /// (the flash still clears the new region, so the new MicroPython starts with a clean
 /// filesystem rather than a damaged one).
 pub async fn back_up_files(state: AppState, card: &BoardCard) -> Result<Option<Vec<u8>>, ()> {
-    state.say("The new MicroPython keeps its files elsewhere: restarting the board to back them up first…");
+    state.say(crate::i18n::t("The new MicroPython keeps its files elsewhere: restarting the board to back them up first…"));
     let restarted = session::lease(async |board: &mut Board| {
         let wiring = board.wiring;
         board.prepared = None;
@@ -85,7 +85,7 @@ pub async fn back_up_files(state: AppState, card: &BoardCard) -> Result<Option<V
         None
     };
     if archive.is_none() {
-        state.warn("The board's files could not be backed up first; they will not be carried over. Use \"Restore backup\" afterwards if you have one.");
+        state.warn(crate::i18n::t("The board's files could not be backed up first; they will not be carried over. Use \"Restore backup\" afterwards if you have one."));
     }
     // Back into the bootloader for the flash.
     let usb = card.usb.clone();

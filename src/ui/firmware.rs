@@ -4,6 +4,9 @@
 use std::sync::Arc;
 
 use leptos::prelude::*;
+
+use crate::i18n::t;
+use crate::tf;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 
@@ -29,22 +32,22 @@ impl Firmware {
     pub fn label(&self) -> String {
         match self {
             Firmware::Single { label, data, .. } => {
-                format!("{label} ({} KB)", data.len().div_ceil(1024))
+                format!("{label} ({})", crate::i18n::kb(data.len() as u64))
             }
-            Firmware::Manifest { url, .. } => format!("manifest {url}"),
+            Firmware::Manifest { url, .. } => tf!("manifest {url}", url = url),
         }
     }
 }
 
 /// Loads `url`: a manifest if it is JSON, else a binary.
 pub async fn load_url(url: String, state: AppState, firmware: RwSignal<Option<Firmware>>) {
-    state.say(format!("Downloading {url}…"));
+    state.say(tf!("Downloading {url}…", url = url));
     let bytes = match fetch::fetch_bytes(&url, |done, total| {
         if total > 0 {
-            state.say(format!(
-                "Downloading… {} of {} KB",
-                done / 1024,
-                total / 1024
+            state.say(tf!(
+                "Downloading… {done} of {total}",
+                done = crate::i18n::kb(done as u64 / 1024 * 1024),
+                total = crate::i18n::kb(total as u64 / 1024 * 1024)
             ));
         }
     })
@@ -73,7 +76,7 @@ pub async fn load_url(url: String, state: AppState, firmware: RwSignal<Option<Fi
             url: Some(url.clone()),
         }
     };
-    state.say(format!("Loaded {}.", fw.label()));
+    state.say(tf!("Loaded {firmware}.", firmware = fw.label()));
     firmware.set(Some(fw));
 }
 
@@ -100,7 +103,7 @@ pub fn FirmwarePanel(firmware: RwSignal<Option<Firmware>>) -> impl IntoView {
                         data: Arc::new(data),
                         url: None,
                     };
-                    state.say(format!("Loaded {}.", fw.label()));
+                    state.say(tf!("Loaded {firmware}.", firmware = fw.label()));
                     firmware.set(Some(fw));
                 }
                 Err(e) => state.warn_in(StepId::Firmware, e),
@@ -127,7 +130,10 @@ pub fn FirmwarePanel(firmware: RwSignal<Option<Firmware>>) -> impl IntoView {
     let on_load = move |_| {
         let link = url.get().trim().to_string();
         if link.is_empty() {
-            state.warn_in(StepId::Firmware, "Type or paste the firmware's link first.");
+            state.warn_in(
+                StepId::Firmware,
+                t("Type or paste the firmware's link first."),
+            );
             return;
         }
         spawn_local(load_url(link, state, firmware));
@@ -135,22 +141,22 @@ pub fn FirmwarePanel(firmware: RwSignal<Option<Firmware>>) -> impl IntoView {
 
     view! {
         <div class="firmware">
-            <p class="hint">"A MicroPython .bin for your ESP chip, .uf2 for your Pico or .dfu for your pyboard (from micropython.org/download), a link to one, or your workshop's manifest link."</p>
+            <p class="hint">{t("A MicroPython .bin for your ESP chip, .uf2 for your Pico or .dfu for your pyboard (from micropython.org/download), a link to one, or your workshop's manifest link.")}</p>
             <div class=move || if dragging.get() { "drop dragging" } else { "drop" }
                 on:dragover=move |ev: leptos::ev::DragEvent| { ev.prevent_default(); dragging.set(true); }
                 on:dragleave=move |_| dragging.set(false)
                 on:drop=on_drop>
-                <label class="file">"Firmware file "
-                    <input type="file" accept=".bin,.uf2,.dfu,application/octet-stream" aria-label="Firmware file" on:change=on_file/>
+                <label class="file">{t("Firmware file")}" "
+                    <input type="file" accept=".bin,.uf2,.dfu,application/octet-stream" aria-label=t("Firmware file") on:change=on_file/>
                 </label>
-                <span class="hint">" or drop a .bin, .uf2 or .dfu file here"</span>
+                <span class="hint">" "{t("or drop a .bin, .uf2 or .dfu file here")}</span>
             </div>
             <div class="row">
-                <input class="url" type="url" placeholder="https://…/firmware.bin or manifest.json" aria-label="Firmware URL"
+                <input class="url" type="url" placeholder=t("https://…/firmware.bin or manifest.json") aria-label=t("Firmware URL")
                     prop:value=url on:input=move |ev| url.set(event_target_value(&ev))/>
-                <button class="secondary" on:click=on_load>"Load"</button>
+                <button class="secondary" on:click=on_load>{t("Load")}</button>
             </div>
-            {move || firmware.get().map(|fw| view! { <p class="loaded" data-field="firmware">{format!("Selected: {}", fw.label())}</p> })}
+            {move || firmware.get().map(|fw| view! { <p class="loaded" data-field="firmware">{tf!("Selected: {firmware}", firmware = fw.label())}</p> })}
         </div>
     }
 }

@@ -2,6 +2,9 @@
 //! writes with a progress bar, verifies every part by MD5, and restarts the board.
 
 use leptos::prelude::*;
+
+use crate::i18n::{t, tenths};
+use crate::tf;
 use leptos::task::spawn_local;
 
 use super::erase;
@@ -23,28 +26,23 @@ struct Progress {
 
 fn stage_label(stage: Stage) -> &'static str {
     match stage {
-        Stage::Connecting => "Connecting",
-        Stage::UploadingStub => "Starting the flasher helper",
-        Stage::ChangingBaud => "Switching to a faster speed",
-        Stage::Erasing => "Erasing (this can take a while)",
-        Stage::Writing => "Writing",
-        Stage::Verifying => "Verifying",
-        Stage::Reading => "Reading",
-        Stage::Resetting => "Restarting the board",
+        Stage::Connecting => t("Connecting…"),
+        Stage::UploadingStub => t("Starting the flasher helper…"),
+        Stage::ChangingBaud => t("Switching to a faster speed…"),
+        Stage::Erasing => t("Erasing (this can take a while)…"),
+        Stage::Writing => t("Writing…"),
+        Stage::Verifying => t("Verifying…"),
+        Stage::Reading => t("Reading…"),
+        Stage::Resetting => t("Restarting the board…"),
     }
 }
 
-/// `value` with one decimal, without pulling float formatting into the wasm (it is large).
-fn tenths(value: f64) -> String {
-    let t = (value.max(0.0) * 10.0).round() as u64;
-    format!("{}.{}", t / 10, t % 10)
-}
-
+/// A size in KB, or in MB with one decimal from 1 MB.
 fn kb(bytes: u64) -> String {
     if bytes >= 1024 * 1024 {
-        format!("{} MB", tenths(bytes as f64 / (1024.0 * 1024.0)))
+        tf!("{n} MB", n = tenths(bytes as f64 / (1024.0 * 1024.0)))
     } else {
-        format!("{} KB", bytes.div_ceil(1024))
+        crate::i18n::kb(bytes)
     }
 }
 
@@ -83,15 +81,18 @@ async fn run(
             len,
         } => {
             let name = names.get(index).map(String::as_str).unwrap_or("");
-            *part.borrow_mut() = format!(
-                "Part {} of {count}: {name} at 0x{offset:x} ({}) · ",
-                index + 1,
-                kb(len as u64)
-            );
+            *part.borrow_mut() = tf!(
+                "Part {index} of {count}: {name} at {offset} ({size})",
+                index = index + 1,
+                count = count,
+                name = name,
+                offset = format!("0x{offset:x}"),
+                size = kb(len as u64)
+            ) + " · ";
         }
         Event::Stage(stage) => progress.update(|p| {
             if let Some(p) = p {
-                p.detail = format!("{}…", stage_label(stage));
+                p.detail = stage_label(stage).into();
             }
         }),
         Event::Progress {
@@ -108,14 +109,14 @@ async fn run(
             };
             progress.set(Some(Progress {
                 percent: 100.0 * done as f64 / total.max(1) as f64,
-                detail: format!(
-                    "{}Writing {} of {} · {}/s · about {} s left",
-                    part.borrow(),
-                    kb(done),
-                    kb(total),
-                    kb(rate as u64),
-                    left.ceil() as u64
-                ),
+                detail: part.borrow().clone()
+                    + &tf!(
+                        "Writing {done} of {total} · {rate}/s · about {seconds} s left",
+                        done = kb(done),
+                        total = kb(total),
+                        rate = kb(rate as u64),
+                        seconds = left.ceil() as u64
+                    ),
             }));
         }
         Event::Note(note) => progress.update(|p| {
@@ -164,15 +165,11 @@ async fn run(
 fn failure(err: &Error) -> (String, bool) {
     match err {
         Error::Cancelled => (
-            "Flashing stopped. The flash holds a partly written firmware, so the board will not start it; \
-             it is still in the bootloader. Press Flash to write it again."
-                .into(),
+            t("Flashing stopped. The flash holds a partly written firmware, so the board will not start it; it is still in the bootloader. Press Flash to write it again.").into(),
             true,
         ),
         Error::Port(crate::port::PortError::Disconnected) => (
-            "The board was disconnected while flashing. Plug it back in, press Connect and flash again \
-             (a half-written board is safe to flash again)."
-                .into(),
+            t("The board was disconnected while flashing. Plug it back in, press Connect and flash again (a half-written board is safe to flash again).").into(),
             false,
         ),
         other => (other.to_string(), true),
@@ -205,11 +202,11 @@ fn begin(state: AppState, c: Controls) {
     c.problems.set(Vec::new());
     state.installed.set(None);
     spawn_local(async move {
-        state.say("Checking the firmware against the board…");
+        state.say(t("Checking the firmware against the board…"));
         let parts = match plan::build(&fw, &card, state, c.expert.get_untracked()).await {
             Ok(parts) => parts,
             Err(reasons) => {
-                state.warn("Nothing was written: the firmware does not fit this board. See the reasons below.");
+                state.warn(t("Nothing was written: the firmware does not fit this board. See the reasons below."));
                 c.problems.set(reasons);
                 return;
             }
@@ -224,7 +221,7 @@ fn begin(state: AppState, c: Controls) {
             // Nothing is lost without the user knowing: the first press only says so.
             if !c.files_warned.get_untracked() {
                 c.files_warned.set(true);
-                state.warn("Nothing was written yet. The new MicroPython keeps its files elsewhere, and this board's files cannot be carried over automatically: press \"Back up files\" in step 4 first, then Flash again (its files area is then cleared).");
+                state.warn(t("Nothing was written yet. The new MicroPython keeps its files elsewhere, and this board's files cannot be carried over automatically: press \"Back up files\" in step 4 first, then Flash again (its files area is then cleared)."));
                 return;
             }
         } else if clear.is_some() && has_files {
@@ -249,7 +246,7 @@ fn begin(state: AppState, c: Controls) {
         if flashed.is_some() {
             state
                 .installed
-                .set(Some(format!("{}, verified", fw.label())));
+                .set(Some(tf!("{firmware}, verified", firmware = fw.label())));
         }
         let Some(Flashed {
             restart: Some(restart),
@@ -262,8 +259,9 @@ fn begin(state: AppState, c: Controls) {
         super::follow::after_flash(state, card, restart, wiring).await;
         if let Some(archive) = archive {
             if let Some(n) = super::micropython::restore_files(&archive).await {
-                state.say(format!(
-                    "Firmware verified, and the board's {n} file(s) were put back where the new MicroPython keeps them."
+                state.say(tf!(
+                    "Firmware verified, and the board's {n} file(s) were put back where the new MicroPython keeps them.",
+                    n = n
                 ));
             }
         }
@@ -363,52 +361,52 @@ pub fn FlashPanel(
             // First: when the firmware was refused, why is what matters.
             <super::refusals::Refusals problems/>
             <Show when=move || erase_all.get() && runs_micropython()>
-                <p class="hint tip">"This board runs MicroPython. Erasing removes its files: press \"Back up files\" in step 4 first, and \"Put files back\" after flashing."</p>
+                <p class="hint tip">{t("This board runs MicroPython. Erasing removes its files: press \"Back up files\" in step 4 first, and \"Put files back\" after flashing.")}</p>
             </Show>
             <Show when=other_board>
-                <p class="hint tip" data-field="install-path">{move || state.board.get().map(|f| format!(
-                    "This board runs MicroPython on {} ({}). This page installs firmware on ESP32/ESP8266 boards and the Raspberry Pi Pico; for this board use its own installer. Its REPL and files work below.",
-                    f.board, f.mcu)).unwrap_or_default()}</p>
+                <p class="hint tip" data-field="install-path">{move || state.board.get().map(|f| tf!(
+                    "This board runs MicroPython on {board} ({mcu}). This page installs firmware on ESP32/ESP8266 boards and the Raspberry Pi Pico; for this board use its own installer. Its REPL and files work below.",
+                    board = f.board, mcu = f.mcu)).unwrap_or_default()}</p>
             </Show>
             <label class="check">
                 <input type="checkbox" prop:checked=erase_all on:change=move |ev| {
                     chosen.set(true);
                     erase_all.set(event_target_checked(&ev));
                 }/>
-                " Erase all flash first"
+                " "{t("Erase all flash first")}
             </label>
             <p class="hint" data-field="erase-reason">{move || reason.get().unwrap_or_else(|| {
-                "Chosen by what the board runs: everything is erased for a board with other firmware; an update of the same MicroPython writes only what changed and keeps the files.".to_string()
+                t("Chosen by what the board runs: everything is erased for a board with other firmware; an update of the same MicroPython writes only what changed and keeps the files.").to_string()
             })}</p>
             <div class="row">
-                <label class="inline">"Baud rate "
-                    <select aria-label="Baud rate" on:change=move |ev| baud.set(event_target_value(&ev))>
-                        <option value="auto" selected=true>"Auto (fastest that works)"</option>
+                <label class="inline">{t("Baud rate")}" "
+                    <select aria-label=t("Baud rate") on:change=move |ev| baud.set(event_target_value(&ev))>
+                        <option value="auto" selected=true>{t("Auto (fastest that works)")}</option>
                         <option value="115200">"115200"</option>
                         <option value="230400">"230400"</option>
                         <option value="460800">"460800"</option>
                         <option value="921600">"921600"</option>
                     </select>
                 </label>
-                <button class="primary" disabled=move || !can_flash() on:click=on_flash>"Flash"</button>
+                <button class="primary" disabled=move || !can_flash() on:click=on_flash>{t("Flash")}</button>
                 <Show when=flashing>
-                    <button class="secondary" on:click=move |_| session::cancel()>"Cancel"</button>
+                    <button class="secondary" on:click=move |_| session::cancel()>{t("Cancel")}</button>
                 </Show>
             </div>
             {move || progress.get().map(|p| view! {
-                <div class="progress" role="progressbar" aria-label="Flash progress" aria-valuemin="0" aria-valuemax="100"
+                <div class="progress" role="progressbar" aria-label=t("Flash progress") aria-valuemin="0" aria-valuemax="100"
                     aria-valuenow=(p.percent.round() as u32).to_string()>
-                    <div class="bar" style=format!("width: {}%", tenths(p.percent))></div>
+                    <div class="bar" style=format!("width: {}%", p.percent as u32)></div>
                 </div>
                 <p class="detail" data-field="progress">{p.detail}</p>
             })}
             <details class="expert">
-                <summary>"Expert options"</summary>
+                <summary>{t("Expert options")}</summary>
                 <label class="check">
                     <input type="checkbox" prop:checked=expert on:change=move |ev| expert.set(event_target_checked(&ev))/>
-                    " Flash even if the firmware looks wrong for this chip or offset"
+                    " "{t("Flash even if the firmware looks wrong for this chip or offset")}
                 </label>
-                <p class="hint">"Only if you know the firmware is right despite the warning. Size, overlap and damaged-file checks always apply."</p>
+                <p class="hint">{t("Only if you know the firmware is right despite the warning. Size, overlap and damaged-file checks always apply.")}</p>
             </details>
         </div>
     }
@@ -438,9 +436,9 @@ async fn flash_parts(
     state.link.set(Link::Busy(card.clone()));
     progress.set(Some(Progress {
         percent: 0.0,
-        detail: "Starting…".into(),
+        detail: t("Starting…").into(),
     }));
-    state.say("Flashing… keep the board plugged in.");
+    state.say(t("Flashing… keep the board plugged in."));
     let result = session::lease(async move |board: &mut Board| {
         let job = match job.baud {
             Baud::Auto { .. } => FlashJob {
@@ -459,32 +457,49 @@ async fn flash_parts(
             let rate = flashed.baud;
             progress.set(Some(Progress {
                 percent: 100.0,
-                detail: format!("Done in {} s at {rate} baud.", tenths(flashed.secs)),
+                detail: tf!(
+                    "Done in {seconds} s at {rate} baud.",
+                    seconds = tenths(flashed.secs),
+                    rate = rate
+                ),
             }));
             let restarted = match flashed.restart {
-                Some(Restart::ResetLine) => " The board was reset to start it.",
+                Some(Restart::ResetLine) => t("The board was reset to start it."),
                 Some(Restart::Watchdog) => {
-                    " The board's watchdog restarts it now; its USB port changes, and this page follows it."
+                    t("The board's watchdog restarts it now; its USB port changes, and this page follows it.")
                 }
                 None => "",
             };
             let erased = if erase_all {
-                " Everything was erased first."
+                t("Everything was erased first.")
             } else if cleared {
-                " The filesystem's new area was cleared."
+                t("The filesystem's new area was cleared.")
             } else {
-                " Nothing else was erased, so the board's files stayed."
+                t("Nothing else was erased, so the board's files stayed.")
             };
-            let already = if flashed.skipped > 0 {
-                format!(" ({} were already there)", kb(flashed.skipped))
+            let verified = if flashed.skipped > 0 {
+                tf!(
+                    "Firmware verified: {count} part(s), {total} checked by MD5 at {rate} baud, {written} written ({skipped} were already there).",
+                    count = count,
+                    total = kb(total as u64),
+                    rate = rate,
+                    written = kb(flashed.written),
+                    skipped = kb(flashed.skipped)
+                )
             } else {
-                String::new()
+                tf!(
+                    "Firmware verified: {count} part(s), {total} checked by MD5 at {rate} baud, {written} written.",
+                    count = count,
+                    total = kb(total as u64),
+                    rate = rate,
+                    written = kb(flashed.written)
+                )
             };
-            state.say(format!(
-                "Firmware verified: {count} part(s), {} checked by MD5 at {rate} baud, {} written{already}.{erased}{restarted}",
-                kb(total as u64),
-                kb(flashed.written)
-            ));
+            let mut said = verified + " " + erased;
+            if !restarted.is_empty() {
+                said = said + " " + restarted;
+            }
+            state.say(said);
             state.link.set(Link::Ready(card));
             Some(flashed)
         }
@@ -495,7 +510,7 @@ async fn flash_parts(
             state.warn(message);
             progress.update(|p| {
                 if let Some(p) = p {
-                    p.detail = "Stopped.".into();
+                    p.detail = t("Stopped.").into();
                 }
             });
             state.link.set(if usable && session::is_connected() {

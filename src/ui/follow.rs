@@ -8,6 +8,8 @@ use std::cell::RefCell;
 use std::time::Duration;
 
 use leptos::prelude::*;
+
+use crate::i18n::t;
 use leptos::task::spawn_local;
 
 use super::session::{self, Board};
@@ -111,8 +113,8 @@ async fn find_again(state: AppState, card: Option<BoardCard>, next: Next) {
         None => {
             state.link.set(Link::NeedsPick { card, next });
             state.say(match next {
-                Next::Check => "The board restarted as a new USB device, and the browser needs your permission to use it: press \"Pick your board's new port\" and choose it.",
-                Next::Flash => "The board is in its bootloader now, which is a new USB device: press \"Pick your board's new port\" and choose it.",
+                Next::Check => t("The board restarted as a new USB device, and the browser needs your permission to use it: press \"Pick your board's new port\" and choose it."),
+                Next::Flash => t("The board is in its bootloader now, which is a new USB device: press \"Pick your board's new port\" and choose it."),
             });
         }
     }
@@ -122,8 +124,9 @@ async fn find_again(state: AppState, card: Option<BoardCard>, next: Next) {
 async fn arrived(state: AppState, usb: String, card: Option<BoardCard>, next: Next) {
     match next {
         Next::Check => {
-            state.say(format!(
-                "Found the board again on {usb}. Checking MicroPython…"
+            state.say(crate::tf!(
+                "Found the board again on {usb}. Checking MicroPython…",
+                usb = usb
             ));
             state.link.set(link_for(usb, card));
             super::micropython::check_running_board().await;
@@ -156,11 +159,14 @@ pub async fn enter_bootloader(state: AppState) {
         return;
     };
     super::micropython::console_on(false);
-    state.say("Asking MicroPython to start the board's bootloader…");
+    state.say(t("Asking MicroPython to start the board's bootloader…"));
     session::expect_new_device();
     let asked = session::lease(async |board: &mut Board| ask_for_bootloader(board).await).await;
     if let Err(err) = asked {
-        state.warn(format!("Could not ask the board for its bootloader: {err}"));
+        state.warn(crate::tf!(
+            "Could not ask the board for its bootloader: {error}",
+            error = err
+        ));
         return;
     }
     find_again(state, card, Next::Flash).await;

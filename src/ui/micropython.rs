@@ -12,6 +12,9 @@ use std::time::Duration;
 use js_sys::{Object, Promise, Reflect, Uint8Array};
 use leptos::html;
 use leptos::prelude::*;
+
+use crate::i18n::t;
+use crate::tf;
 use leptos::task::spawn_local;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -90,7 +93,7 @@ pub fn MicroPythonCard(check: RwSignal<Check>) -> impl IntoView {
                         status.set(Status::Ready);
                     } else {
                         FAILED.with(|f| f.set(true));
-                        status.set(Status::Failed("it did not start".into()));
+                        status.set(Status::Failed(t("it did not start").into()));
                     }
                 }
                 Err(e) => {
@@ -115,13 +118,13 @@ pub fn MicroPythonCard(check: RwSignal<Check>) -> impl IntoView {
         <Show when=move || status.get() != Status::Ready>
             <div class="repl">
                 <p class="hint">{move || match status.get() {
-                    Status::Waiting if state.link.get().usb().is_some() => "After flashing, MicroPython is checked here, with a terminal and the board's files. Already flashed? Check the board.".to_string(),
-                    Status::Waiting => "Connect a board: the terminal and the board's files appear here.".to_string(),
-                    Status::Loading | Status::Ready => "Loading the terminal and file tools…".to_string(),
-                    Status::Failed(e) => format!("The terminal and file tools could not be loaded ({e}). Flashing still works; reload the page to try again."),
+                    Status::Waiting if state.link.get().usb().is_some() => t("After flashing, MicroPython is checked here, with a terminal and the board's files. Already flashed? Check the board.").to_string(),
+                    Status::Waiting => t("Connect a board: the terminal and the board's files appear here.").to_string(),
+                    Status::Loading | Status::Ready => t("Loading the terminal and file tools…").to_string(),
+                    Status::Failed(e) => tf!("The terminal and file tools could not be loaded ({error}). Flashing still works; reload the page to try again.", error = e),
                 }}</p>
                 <Show when=move || status.get() == Status::Waiting && state.link.get().usb().is_some()>
-                    <button class="secondary" on:click=move |_| spawn_local(restart_and_check())>"Check board"</button>
+                    <button class="secondary" on:click=move |_| spawn_local(restart_and_check())>{t("Check board")}</button>
                 </Show>
             </div>
         </Show>
@@ -297,7 +300,7 @@ fn bridge(state: AppState, check: RwSignal<Check>) -> Object {
             {
                 // The firmware's own USB device: its control lines reach no reset circuit.
                 return Err(PortError::Other(
-                    "this board's USB port cannot reset it; press the board's RESET button (or use Soft reset)".into(),
+                    t("this board's USB port cannot reset it; press the board's RESET button (or use Soft reset)").into(),
                 ));
             }
             let wiring = board.wiring;
@@ -422,7 +425,7 @@ fn install_bridge(b: &Object, state: AppState) {
                         card: None,
                         next: Next::Check,
                     });
-                    state.say("The Pico restarted as a new USB device, and the browser needs your permission to use it: press \"Pick your board's new port\" and choose it.");
+                    state.say(t("The Pico restarted as a new USB device, and the browser needs your permission to use it: press \"Pick your board's new port\" and choose it."));
                     Ok(JsValue::FALSE)
                 }
             }

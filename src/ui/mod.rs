@@ -24,12 +24,15 @@ pub use firmware::Firmware;
 
 use leptos::prelude::*;
 
+use crate::i18n::t;
+
 use state::AppState;
 use steps::StepId;
 
 /// Mounts the app into the page's `<main id="app">` (the header and footer are static HTML in
 /// index.html; the automation API, `window.webflash`, is in `web/modules.js`, on the bridge
 /// `ui::micropython` makes).
+#[inline(never)]
 pub fn mount() {
     use wasm_bindgen::JsCast;
     let main = web_sys::window()
@@ -58,8 +61,8 @@ fn App() -> impl IntoView {
         )
     });
     let steps = steps::Steps::provide(facts, move |id| match id {
-        StepId::Connect => ("Connect your board".into(), summary::connect(state)),
-        StepId::Firmware => ("Choose the firmware".into(), summary::firmware(firmware)),
+        StepId::Connect => (t("Connect your board").into(), summary::connect(state)),
+        StepId::Firmware => (t("Choose the firmware").into(), summary::firmware(firmware)),
         StepId::Flash => (
             summary::flash_title(firmware, uf2_step),
             summary::flash(state),

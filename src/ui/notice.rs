@@ -16,9 +16,9 @@ pub fn Notice() -> impl IntoView {
         <div class=move || if is_error() { "notice error" } else { "notice" }>
             <p role="status" aria-live="polite">{move || notice.get().text}</p>
             <details class="log" hidden=move || !is_error()>
-                <summary>"Show details"</summary>
+                <summary>{crate::i18n::t("Show details")}</summary>
                 <pre data-field="log" tabindex="0"></pre>
-                <button class="secondary">"Copy details"</button>
+                <button class="secondary">{crate::i18n::t("Copy details")}</button>
             </details>
         </div>
     }

@@ -41,10 +41,11 @@ pub async fn build(
             let count = resolved.len();
             let mut parts = Vec::with_capacity(count);
             for (i, r) in resolved.into_iter().enumerate() {
-                state.say(format!(
-                    "Downloading part {} of {count} ({})…",
-                    i + 1,
-                    r.url
+                state.say(crate::tf!(
+                    "Downloading part {index} of {count} ({url})…",
+                    index = i + 1,
+                    count = count,
+                    url = r.url
                 ));
                 let data = fetch::fetch_bytes(&r.url, |_, _| {})
                     .await
@@ -66,7 +67,7 @@ pub async fn build(
     match FlashPlan::build(target, parts, options) {
         Ok(plan) => {
             for r in &plan.overridden {
-                state.warn(format!("Expert override: {r}"));
+                state.warn(crate::tf!("Expert override: {reason}", reason = r));
             }
             Ok(plan.parts)
         }

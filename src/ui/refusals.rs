@@ -8,7 +8,7 @@ use leptos::prelude::*;
 pub fn Refusals(problems: RwSignal<Vec<String>>) -> impl IntoView {
     view! {
         <Show when=move || !problems.get().is_empty()>
-            <ul class="problems" aria-label="Why the firmware was refused">
+            <ul class="problems" aria-label=crate::i18n::t("Why the firmware was refused")>
                 {move || problems.get().into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}
             </ul>
         </Show>

@@ -106,7 +106,7 @@ async fn adopt(serial: web_sys::SerialPort, demo: bool) -> Result<String, OpenEr
     let bridge = vid.zip(pid).and_then(|(v, p)| usb::identify(v, p));
     let mut description = crate::boards::identify::describe(vid, pid);
     if demo {
-        description = format!("Demo board (simulated, {description})");
+        description = crate::tf!("Demo board (simulated, {usb})", usb = description);
     }
     let board = Board {
         loader: Loader::new(port),
@@ -295,7 +295,7 @@ pub async fn checkout(wait: bool) -> Result<Board, PortError> {
                 Ok(board)
             }
             None if s.leased => Err(PortError::Other(
-                "the board is busy with another operation".into(),
+                crate::i18n::t("the board is busy with another operation").into(),
             )),
             None => Err(PortError::Closed),
         }

@@ -125,8 +125,8 @@ pub fn StepHead(id: StepId) -> impl IntoView {
             <span class="mark" data-n=n aria-hidden="true"></span>
             <h2 id=format!("{name}-title") tabindex="-1"></h2>
             <span class="state" data-field="step-state"></span>
-            <button class="link open" aria-label=format!("Open step {n}")
-                aria-controls=format!("{name}-body") on:click=move |_| steps.open(id)>"Open"</button>
+            <button class="link open" aria-label=crate::tf!("Open step {n}", n = n)
+                aria-controls=format!("{name}-body") on:click=move |_| steps.open(id)>{crate::i18n::t("Open")}</button>
         </div>
         <p class="summary" data-field="step-summary"></p>
     }

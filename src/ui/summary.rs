@@ -6,8 +6,10 @@ use leptos::prelude::*;
 
 use super::firmware::Firmware;
 use super::state::{AppState, Check, Link};
+use crate::i18n::t;
 use crate::journey::short_usb;
 use crate::protocol::chip::format_size;
+use crate::tf;
 
 /// Step 1: the board, or what to do.
 pub fn connect(state: AppState) -> String {
@@ -18,15 +20,12 @@ pub fn connect(state: AppState) -> String {
         | Link::Running {
             card: Some(card), ..
         } => {
-            let mut line = String::new();
-            if card.demo {
-                line.push_str("Demo ");
-            }
-            line.push_str(&format!(
-                "{} ({})",
-                card.info.chip,
-                card.info.revision_text()
-            ));
+            let chip = format!("{} ({})", card.info.chip, card.info.revision_text());
+            let mut line = if card.demo {
+                tf!("Demo {chip}", chip = chip)
+            } else {
+                chip
+            };
             if let Some(size) = card.info.flash_size {
                 line.push_str(" · ");
                 line.push_str(&format_size(size));
@@ -39,12 +38,12 @@ pub fn connect(state: AppState) -> String {
             Some(f) => format!("{} · {}", f.board, short_usb(usb)),
             None => short_usb(usb).to_string(),
         },
-        Link::Following { .. } => "The board restarts as a new USB device…".into(),
-        Link::Away => "The board is in its bootloader for step 3.".into(),
-        Link::NeedsPick { .. } => "Pick the board's new port.".into(),
-        Link::NotReady { .. } => "The board did not enter its bootloader.".into(),
+        Link::Following { .. } => t("The board restarts as a new USB device…").into(),
+        Link::Away => t("The board is in its bootloader for step 3.").into(),
+        Link::NeedsPick { .. } => t("Pick the board's new port.").into(),
+        Link::NotReady { .. } => t("The board did not enter its bootloader.").into(),
         Link::Idle | Link::Choosing | Link::Preparing { .. } => {
-            "Plug in the board and pick its port.".into()
+            t("Plug in the board and pick its port.").into()
         }
     })
 }
@@ -54,7 +53,7 @@ pub fn firmware(firmware: RwSignal<Option<Firmware>>) -> String {
     firmware.with(|f| match f {
         Some(fw) => fw.label(),
         None => {
-            "A MicroPython .bin, .uf2 or .dfu file, a link, or your workshop's manifest.".into()
+            t("A MicroPython .bin, .uf2 or .dfu file, a link, or your workshop's manifest.").into()
         }
     })
 }
@@ -62,13 +61,13 @@ pub fn firmware(firmware: RwSignal<Option<Firmware>>) -> String {
 /// Step 3's title: flashing an ESP, or installing on a Pico or pyboard.
 pub fn flash_title(firmware: RwSignal<Option<Firmware>>, uf2_step: Memo<bool>) -> String {
     if !uf2_step.get() {
-        "Flash".into()
+        t("Flash").into()
     } else if firmware
         .with(|f| matches!(f, Some(Firmware::Single { data, .. }) if super::uf2::is_dfu(data)))
     {
-        "Install on the pyboard".into()
+        t("Install on the pyboard").into()
     } else {
-        "Install on the Pico".into()
+        t("Install on the Pico").into()
     }
 }
 
@@ -77,20 +76,23 @@ pub fn flash(state: AppState) -> String {
     state
         .installed
         .get()
-        .unwrap_or_else(|| "Written, then checked byte for byte.".into())
+        .unwrap_or_else(|| t("Written, then checked byte for byte.").into())
 }
 
 /// Step 4: what MicroPython answered.
 pub fn micropython(state: AppState, check: RwSignal<Check>) -> String {
     match check.get() {
         Check::Works { .. } => match state.board.get() {
-            Some(f) => format!("MicroPython {} answered print('hello')", f.version),
-            None => "MicroPython answered print('hello')".into(),
+            Some(f) => tf!(
+                "MicroPython {version} answered print('hello')",
+                version = f.version
+            ),
+            None => t("MicroPython answered print('hello')").into(),
         },
         Check::Problem(problem) => problem,
-        Check::Checking => "Checking MicroPython…".into(),
+        Check::Checking => t("Checking MicroPython…").into(),
         Check::NotChecked => {
-            "MicroPython answers print('hello'), with a terminal and the board's files.".into()
+            t("MicroPython answers print('hello'), with a terminal and the board's files.").into()
         }
     }
 }

@@ -5,6 +5,8 @@
 
 use leptos::html;
 use leptos::prelude::*;
+
+use crate::i18n::t;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 
@@ -98,15 +100,15 @@ pub fn Uf2Slot(firmware: RwSignal<Option<Firmware>>, shown: Memo<bool>) -> impl 
         <Show when=loading>
             <div class="flash">
                 <p class="hint">{move || if failed.get() {
-                    "The install step could not be loaded. Check the internet connection and reload the page."
+                    t("The install step could not be loaded. Check the internet connection and reload the page.")
                 } else {
-                    "Loading the install step…"
+                    t("Loading the install step…")
                 }}</p>
             </div>
         </Show>
         <Show when=move || shown.get() && state.pico_chosen.get() && state.board.with(|b| b.is_none())>
-            <p class="hint">"Not a Pico after all? "
-                <button class="secondary" on:click=move |_| state.pico_chosen.set(false)>"Not a Pico"</button>
+            <p class="hint">{t("Not a Pico after all?")}" "
+                <button class="secondary" on:click=move |_| state.pico_chosen.set(false)>{t("Not a Pico")}</button>
             </p>
         </Show>
     }

@@ -12,6 +12,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use super::js::error_message;
+use crate::i18n::t;
 
 /// Why the drive could not be used.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,10 +29,10 @@ pub enum DriveError {
 impl std::fmt::Display for DriveError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            DriveError::Unsupported => write!(f, "This browser cannot write to a drive from a web page."),
-            DriveError::Cancelled => write!(f, "No drive was chosen. Press \"Choose the Pico's drive\" and pick the drive named RPI-RP2 (or RP2350)."),
-            DriveError::NotFound(name) => write!(f, "{name} is not on the chosen drive."),
-            DriveError::Other(msg) => write!(f, "The drive could not be used: {msg}"),
+            DriveError::Unsupported => f.write_str(t("This browser cannot write to a drive from a web page.")),
+            DriveError::Cancelled => f.write_str(t("No drive was chosen. Press \"Choose the Pico's drive\" and pick the drive named RPI-RP2 (or RP2350).")),
+            DriveError::NotFound(name) => f.write_str(&crate::tf!("{file} is not on the chosen drive.", file = name)),
+            DriveError::Other(msg) => f.write_str(&crate::tf!("The drive could not be used: {error}", error = msg)),
         }
     }
 }

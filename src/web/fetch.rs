@@ -5,6 +5,8 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{ReadableStreamDefaultReader, Response};
 
+use crate::i18n::t;
+
 /// Why a download failed, in words that say what to check.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FetchError {
@@ -17,13 +19,9 @@ pub enum FetchError {
 impl std::fmt::Display for FetchError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            FetchError::Status { url, status: 404 } => write!(f, "{url} was not found (404). Check the link."),
-            FetchError::Status { url, status } => write!(f, "The server refused {url} (HTTP {status}). Check the link or try again later."),
-            FetchError::Network { url } => write!(
-                f,
-                "Could not download {url}. Check the internet connection and the link; a file on another website \
-                 can only be loaded if that site allows it (CORS). You can download it yourself and choose it as a file."
-            ),
+            FetchError::Status { url, status: 404 } => f.write_str(&crate::tf!("{url} was not found (404). Check the link.", url = url)),
+            FetchError::Status { url, status } => f.write_str(&crate::tf!("The server refused {url} (HTTP {status}). Check the link or try again later.", url = url, status = status)),
+            FetchError::Network { url } => f.write_str(&crate::tf!("Could not download {url}. Check the internet connection and the link; a file on another website can only be loaded if that site allows it (CORS). You can download it yourself and choose it as a file.", url = url)),
         }
     }
 }
@@ -99,6 +97,6 @@ pub fn query_param(name: &str) -> Option<String> {
 pub async fn read_file(file: web_sys::File) -> Result<Vec<u8>, String> {
     let buffer = JsFuture::from(file.array_buffer())
         .await
-        .map_err(|_| "the file could not be read".to_string())?;
+        .map_err(|_| t("the file could not be read").to_string())?;
     Ok(js_sys::Uint8Array::new(&buffer).to_vec())
 }

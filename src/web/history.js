@@ -3,6 +3,8 @@
 // "Flash this again" works for a file as for a link (store "firmware", by SHA-256). Imported by
 // modules.js when something is recorded or looked up: a first visit fetches it after its first
 // flash, never before. See src/web/history.rs for the fields.
+// The page's language (src/i18n.rs): modules.js keeps its catalogue on globalThis.
+const t = (english) => globalThis.webflashLanguage?.t(english) ?? english;
 const KEEP_FILES = 5; // firmware files kept for flashing again (a MicroPython image is ~1.6 MB)
 const FLAG = "webflash-history"; // localStorage: a history exists (so Connect looks it up)
 
@@ -89,19 +91,24 @@ export async function showSeen(id) {
   const line = document.getElementById("seen");
   if (!line) return;
   if (!e) { line.textContent = ""; delete line.dataset.kind; return; }
-  const when = new Date(e.date).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
-  const what = e.version || e.firmware || "unknown firmware";
+  const when = new Date(e.date).toLocaleString(globalThis.webflashLanguage?.lang, { dateStyle: "medium", timeStyle: "short" });
+  const what = e.version || e.firmware || t("unknown firmware");
   line.dataset.kind = e.kind;
-  line.textContent = e.kind === "flash"
-    ? (e.verified ? `Seen here before: on ${when} it was flashed with ${what} (verified).` : `Seen here before: on ${when} a flash of ${what} did not finish (not verified).`)
-    : (e.verified ? `Seen here before: on ${when} it ran ${what}.` : `Seen here before: on ${when} its check found no working MicroPython.`);
+  const text = e.kind === "flash"
+    ? (e.verified ? t("Seen here before: on {date} it was flashed with {firmware} (verified).") : t("Seen here before: on {date} a flash of {firmware} did not finish (not verified)."))
+    : (e.verified ? t("Seen here before: on {date} it ran {firmware}.") : t("Seen here before: on {date} its check found no working MicroPython."));
+  line.textContent = text.replace("{date}", when).replace("{firmware}", what);
 }
+
+// An input of the page by its accessible name, in the page's language (src/ui/firmware.rs
+// translates it with the same catalogue).
+const labelled = (english) => document.querySelector(`input[aria-label="${CSS.escape(t(english))}"]`);
 
 /// Puts a firmware from the history into step 2 of this page, as a user would: its link into
 /// "Firmware URL" and Load, or its kept bytes into "Firmware file". False when neither is there.
 export async function useAgain(source, sha256) {
   if (source) {
-    const input = document.querySelector('input[aria-label="Firmware URL"]');
+    const input = labelled("Firmware URL");
     input.value = source;
     input.dispatchEvent(new Event("input", { bubbles: true }));
     input.closest(".row").querySelector("button").click();
@@ -110,7 +117,7 @@ export async function useAgain(source, sha256) {
     if (!kept) return false;
     const data = new DataTransfer();
     data.items.add(new File([kept.bytes], kept.name));
-    const input = document.querySelector('input[aria-label="Firmware file"]');
+    const input = labelled("Firmware file");
     input.files = data.files;
     input.dispatchEvent(new Event("change", { bubbles: true }));
   }

@@ -1,3 +1,75 @@
+// The page's language (src/i18n.rs): English is written in the sources and is the message id;
+// another language's translations (dist/i18n/<lang>.json, built from i18n/<lang>.po) are fetched
+// before the app starts, so an English page downloads none. The optional modules' copies of this
+// file read the same catalogue, kept on globalThis.
+const LANGUAGES = ["en", "de", "es", "fr"];
+const catalogue = () => globalThis.webflashLanguage;
+/// The language the page shows: `?lang=`, else the one chosen with the switcher, else the first
+/// of the browser's languages the page has, else English.
+function chosenLanguage() {
+  let saved = null;
+  try { saved = localStorage.getItem("webflash-language"); } catch {}
+  const wanted = [new URLSearchParams(location.search).get("lang"), saved, ...(navigator.languages || [navigator.language])];
+  for (const tag of wanted) {
+    const lang = String(tag || "").toLowerCase().split("-")[0];
+    if (LANGUAGES.includes(lang)) return lang;
+  }
+  return "en";
+}
+/// A text's key in the catalogues (scripts/i18n.mjs `textKey`: FNV-1a of its UTF-8, base 36).
+function textKey(text) {
+  let h = 0x811c9dc5;
+  for (const b of new TextEncoder().encode(text)) h = Math.imul(h ^ b, 0x01000193) >>> 0;
+  return h.toString(36);
+}
+export function translate(english) { return catalogue()?.messages[textKey(english)]; }
+const t = (english) => translate(english) ?? english;
+/// Adds the translations of module FOLDER's own texts (`i18n/<lang>-FOLDER.json`), if any.
+async function moreTexts(folder) {
+  const c = catalogue();
+  if (!c || c[folder]) return;
+  const reply = await fetch(new URL(`i18n/${c.lang}-${folder}.json`, document.baseURI));
+  if (!reply.ok) throw new Error(`the ${c.lang} texts of ${folder}: HTTP ${reply.status}`);
+  Object.assign(c.messages, await reply.json());
+  c[folder] = true;
+}
+export function formatNumber(n) { return new Intl.NumberFormat(catalogue()?.lang || "en").format(n); }
+export function formatTenths(n) { return new Intl.NumberFormat(catalogue()?.lang || "en", { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(n); }
+/// Loads the page language's translations (when it is not English), translates the static page
+/// (elements marked `data-t`: their English text is the id) and wires the language switcher.
+let languageReady = null;
+export function startLanguage() { return (languageReady ??= loadLanguage()); }
+async function loadLanguage() {
+  const lang = chosenLanguage();
+  if (lang !== "en" && !catalogue()) {
+    try {
+      const reply = await fetch(new URL(`i18n/${lang}.json`, document.baseURI));
+      if (!reply.ok) throw new Error(`HTTP ${reply.status}`);
+      globalThis.webflashLanguage = { lang, messages: await reply.json(), t };
+    } catch (e) {
+      console.warn(`language ${lang}: ${e?.message || e}; showing English`);
+    }
+  }
+  document.documentElement.lang = catalogue()?.lang || "en";
+  for (const el of document.querySelectorAll("[data-t]")) el.textContent = t(el.textContent.trim());
+  const select = document.getElementById("language");
+  if (select) {
+    select.value = catalogue()?.lang || "en";
+    // Another language reloads the page in it; with a board connected (perhaps being flashed),
+    // only when the user says so.
+    select.addEventListener("change", () => {
+      if (host?.connected() && !confirm(t("The page reloads in the new language, and the board is disconnected. Change the language now?"))) {
+        select.value = catalogue()?.lang || "en";
+        return;
+      }
+      try { localStorage.setItem("webflash-language", select.value); } catch {}
+      const url = new URL(location.href);
+      if (url.searchParams.has("lang")) url.searchParams.set("lang", select.value);
+      location.assign(url);
+    });
+  }
+}
+
 // Loads one of the page's optional wasm modules (built by Trunk into its own folder, see
 // index.html) the first time it is needed, relative to the page so a copy in a sub-folder works.
 const loaded = new Map();
@@ -5,7 +77,7 @@ const loaded = new Map();
 export function loadModule(folder, name) {
   if (!loaded.has(name)) {
     const url = new URL(`${folder}/${name}.js`, document.baseURI).href;
-    const promise = import(url).then(async (m) => {
+    const promise = Promise.all([import(url), moreTexts(folder)]).then(async ([m]) => {
       await m.default();
       return m;
     });
@@ -51,20 +123,21 @@ export function setHost(bridge) { host = bridge; }
 /// app has started; the footer links to them. Nothing of them is fetched without `?organiser`.
 /// (Built here rather than in the app's wasm, where the same link costs three times the bytes.)
 addEventListener("TrunkApplicationStarted", async () => {
+  await startLanguage();
   const link = document.createElement("a");
   link.href = "?organiser";
-  link.textContent = "Running a workshop? Make a handout with a link and a QR code.";
+  link.textContent = t("Running a workshop? Make a handout with a link and a QR code.");
   document.querySelector("footer")?.append(link);
   if (!new URLSearchParams(location.search).has("organiser")) return;
   const section = document.createElement("section");
   section.id = "organiser";
   section.className = "card";
-  section.setAttribute("aria-label", "For workshop organisers");
+  section.setAttribute("aria-label", t("For workshop organisers"));
   document.querySelector("main")?.prepend(section);
   try {
     (await loadModule("tools", "webflash-tools")).mount(section, location.href, host);
   } catch (e) {
-    section.textContent = `The organiser tools could not be loaded (${e?.message || e}). Reload the page to try again.`;
+    section.textContent = t("The organiser tools could not be loaded ({error}). Reload the page to try again.").replace("{error}", e?.message || e);
   }
 }, { once: true });
 
@@ -172,18 +245,19 @@ export function takeToStep(name) {
 /// Without Web Serial (Firefox, Safari, a page not served over https): what to do instead, as an
 /// alert above the steps. (Here rather than in the app's wasm: a third of the bytes, for a
 /// notice most visitors never see.)
-addEventListener("TrunkApplicationStarted", () => {
+addEventListener("TrunkApplicationStarted", async () => {
   if ("serial" in navigator && navigator.serial) return;
+  await startLanguage();
   const notice = document.createElement("section");
   notice.className = "card unsupported";
   notice.setAttribute("role", "alert");
   const h2 = document.createElement("h2");
-  h2.textContent = "This browser cannot talk to USB serial devices";
+  h2.textContent = t("This browser cannot talk to USB serial devices");
   notice.append(h2, ...(isSecureContext ? [
-    "webflash needs Web Serial, which Google Chrome, Microsoft Edge and Opera have on computers and Chromebooks (version 89 or newer). Firefox and Safari do not support it.",
-    "Open this page in Chrome or Edge to flash a real board. You can still try the demo board here.",
+    t("webflash needs Web Serial, which Google Chrome, Microsoft Edge and Opera have on computers and Chromebooks (version 89 or newer). Firefox and Safari do not support it."),
+    t("Open this page in Chrome or Edge to flash a real board. You can still try the demo board here."),
   ] : [
-    "Web Serial only works on secure pages. Open this page over https:// (or from http://localhost on this computer) in Google Chrome, Microsoft Edge or Opera.",
+    t("Web Serial only works on secure pages. Open this page over https:// (or from http://localhost on this computer) in Google Chrome, Microsoft Edge or Opera."),
   ]).map((text) => Object.assign(document.createElement("p"), { textContent: text })));
   document.querySelector("main")?.prepend(notice);
 }, { once: true });

@@ -3,11 +3,13 @@
 // with `data-offline` = preparing | ready | firmware-failed | update | failed for automation).
 // Imported by modules.js when the page is to be kept for offline use, never before the first
 // flash (see src/web/offline.rs).
+// The page's language (src/i18n.rs): modules.js keeps its catalogue on globalThis.
+const t = (english) => globalThis.webflashLanguage?.t(english) ?? english;
 let registration = null;
 
 export function startOffline() {
   if (registration || !("serviceWorker" in navigator) || !window.isSecureContext) return;
-  registration = register().catch((e) => say("failed", `This page could not be kept for offline use (${e?.message || e}); it works online as usual.`));
+  registration = register().catch((e) => say("failed", t("This page could not be kept for offline use ({error}); it works online as usual.").replace("{error}", e?.message || e)));
 }
 
 function say(state, text, button) {
@@ -34,16 +36,16 @@ async function register() {
   const sw = navigator.serviceWorker;
   const reg = await sw.register(new URL("sw.js", document.baseURI), { scope: "./" });
   const update = () => {
-    if (reg.waiting && sw.controller) say("update", "A new version of this page is ready.", { label: "Reload", click: () => reload(reg) });
+    if (reg.waiting && sw.controller) say("update", t("A new version of this page is ready."), { label: t("Reload"), click: () => reload(reg) });
   };
   reg.addEventListener("updatefound", () => {
     const worker = reg.installing;
     worker?.addEventListener("statechange", () => {
       if (worker.state === "installed") update();
-      if (worker.state === "redundant" && !reg.active) say("failed", "This page could not be kept for offline use (its files could not all be downloaded); it works online as usual.");
+      if (worker.state === "redundant" && !reg.active) say("failed", t("This page could not be kept for offline use (its files could not all be downloaded); it works online as usual."));
     });
   });
-  if (!reg.active) say("preparing", "Getting this page ready to work offline…");
+  if (!reg.active) say("preparing", t("Getting this page ready to work offline…"));
   await sw.ready;
   const query = new URLSearchParams(location.search);
   const manifest = query.get("manifest");
@@ -55,14 +57,24 @@ async function register() {
       firmware: firmware && new URL(firmware, document.baseURI).href,
     });
     if (answer.ok) {
-      say("ready", `Ready to work offline, with this workshop's firmware (${answer.parts} file${answer.parts === 1 ? "" : "s"}).`);
+      say("ready", answer.parts === 1
+        ? t("Ready to work offline, with this workshop's firmware (1 file).")
+        : t("Ready to work offline, with this workshop's firmware ({count} files).").replace("{count}", answer.parts));
     } else {
-      say("firmware-failed", `This page works offline, but the workshop's firmware could not be kept (${answer.error}). Stay online to flash it.`);
+      say("firmware-failed", t("This page works offline, but the workshop's firmware could not be kept ({error}). Stay online to flash it.").replace("{error}", refusal(answer)));
     }
   } else {
-    say("ready", "Ready to work offline: this page opens and flashes without the network.");
+    say("ready", t("Ready to work offline: this page opens and flashes without the network."));
   }
   update();
+}
+
+// Why sw.js could not keep the firmware: its English text (the worker has no catalogue; its texts
+// are marked there with `t`), translated here and its {places} filled.
+function refusal(answer) {
+  let text = t(String(answer.error));
+  for (const [name, value] of Object.entries(answer.places || {})) text = text.replace(`{${name}}`, value);
+  return text;
 }
 
 function ask(worker, message) {

@@ -17,6 +17,7 @@ use web_sys::{
 };
 
 use super::time::{now, timer};
+use crate::i18n::t;
 use crate::port::{Port, PortError, Signals};
 
 /// True when this browser exposes `navigator.serial` (Chrome, Edge, Opera on a secure origin).
@@ -48,11 +49,11 @@ pub enum OpenError {
 impl std::fmt::Display for OpenError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            OpenError::NoPortChosen => write!(f, "No port was chosen. Plug in the board, press Connect and pick it from the list."),
-            OpenError::Busy => write!(f, "The port is in use by another program or browser tab. Close the other serial monitor (Arduino IDE, Thonny, another webflash tab), then press Connect again."),
-            OpenError::NotAllowed => write!(f, "The browser did not allow access to the serial port. Allow it when asked, or ask your administrator to permit serial ports for this site."),
-            OpenError::DemoUnavailable(msg) => write!(f, "The demo board could not be loaded ({msg}). Check the internet connection and reload the page."),
-            OpenError::Other(msg) => write!(f, "Could not open the port: {msg}. Unplug the board, plug it back in, and press Connect again."),
+            OpenError::NoPortChosen => f.write_str(t("No port was chosen. Plug in the board, press Connect and pick it from the list.")),
+            OpenError::Busy => f.write_str(t("The port is in use by another program or browser tab. Close the other serial monitor (Arduino IDE, Thonny, another webflash tab), then press Connect again.")),
+            OpenError::NotAllowed => f.write_str(t("The browser did not allow access to the serial port. Allow it when asked, or ask your administrator to permit serial ports for this site.")),
+            OpenError::DemoUnavailable(msg) => f.write_str(&crate::tf!("The demo board could not be loaded ({error}). Check the internet connection and reload the page.", error = msg)),
+            OpenError::Other(msg) => f.write_str(&crate::tf!("Could not open the port: {error}. Unplug the board, plug it back in, and press Connect again.", error = msg)),
         }
     }
 }

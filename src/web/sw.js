@@ -69,10 +69,19 @@ async function firmware(req) {
   }
 }
 
+// The texts a person reads (why the firmware could not be kept) are shown by the page
+// (offline.js), which has the translations: marked here for the extractor, sent in English with
+// their {places}, translated and filled there.
+const t = (english) => english;
+class Refusal extends Error {
+  constructor(text, places) { super(text); this.places = places; }
+}
+
 const hex = (buf) => [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, "0")).join("");
 
 // Keeps a workshop's firmware: `manifest` (a URL: every part of every build) or `firmware` (one
-// file's URL). Answers {ok, parts, bytes} or {ok: false, error}.
+// file's URL). Answers {ok, parts, bytes} or {ok: false, error, places} (error in English, its
+// {places} filled from places by the page).
 async function keep({ manifest, firmware: single }) {
   const cache = await caches.open(FIRMWARE);
   try {
@@ -80,8 +89,8 @@ async function keep({ manifest, firmware: single }) {
     if (manifest) {
       // Offline (a reload at the venue), the kept manifest stands in for the network's.
       const res = await fetch(manifest, { cache: "no-cache" }).catch(() => cache.match(manifest));
-      if (!res) throw new Error("there is no network, and the manifest was never kept");
-      if (!res.ok) throw new Error(`the manifest answered HTTP ${res.status}`);
+      if (!res) throw new Refusal(t("there is no network, and the manifest was never kept"));
+      if (!res.ok) throw new Refusal(t("the manifest answered HTTP {status}"), { status: res.status });
       const text = await res.text();
       const doc = JSON.parse(text);
       await cache.put(manifest, new Response(text, { headers: { "content-type": "application/json" } }));
@@ -110,13 +119,13 @@ async function keep({ manifest, firmware: single }) {
         bytes += (await kept.clone().arrayBuffer()).byteLength;
         continue;
       }
-      if (!res) throw new Error(`${url} could not be downloaded`);
-      if (!res.ok) throw new Error(`${url} answered HTTP ${res.status}`);
+      if (!res) throw new Refusal(t("{url} could not be downloaded"), { url });
+      if (!res.ok) throw new Refusal(t("{url} answered HTTP {status}"), { url, status: res.status });
       const body = await res.arrayBuffer();
       const headers = { "content-type": "application/octet-stream" };
       if (sha) {
         const got = hex(await crypto.subtle.digest("SHA-256", body));
-        if (got !== sha) throw new Error(`${url} does not match the SHA-256 in the manifest`);
+        if (got !== sha) throw new Refusal(t("{url} does not match the SHA-256 in the manifest"), { url });
         headers["x-webflash-sha256"] = sha;
       }
       await cache.put(url, new Response(body, { headers }));
@@ -124,6 +133,6 @@ async function keep({ manifest, firmware: single }) {
     }
     return { ok: true, parts: seen.size, bytes };
   } catch (e) {
-    return { ok: false, error: String(e && e.message || e) };
+    return { ok: false, error: String(e && e.message || e), places: e?.places || {} };
   }
 }

@@ -11,6 +11,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use super::time::{now, sleep};
 use crate::boards::dfu::request::{transfer_size, GET_CONFIGURATION_DESCRIPTOR};
+use crate::i18n::t;
 use crate::usb_device::{Setup, UsbDevice, UsbError};
 
 // WebUSB is reached through `js_sys` rather than a JS snippet: a snippet of this crate would be
@@ -69,11 +70,11 @@ pub enum OpenError {
 impl std::fmt::Display for OpenError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            OpenError::NoneChosen => write!(f, "No board was chosen. If the list was empty, the board is not in DFU mode yet: connect BOOT0 to 3.3V (the pyboard's DFU jumper), press RESET, and try again. On Windows the board must use the WinUSB driver: install it once for \"STM32 BOOTLOADER\" with Zadig."),
-            OpenError::NotAllowed => write!(f, "The browser was not allowed to open the board. On Linux, add a udev rule giving your user access to USB device 0483:df11, then unplug and replug the board; on a school Chromebook, ask the administrator to allow WebUSB for this site."),
-            OpenError::Busy => write!(f, "Another program is using the board (dfu-util, STM32CubeProgrammer, or another browser tab). Close it, unplug and replug the board, and try again. On Windows, the board needs the WinUSB driver (install it for \"STM32 BOOTLOADER\" with Zadig)."),
-            OpenError::NotDfu(what) => write!(f, "The chosen device is not a DFU bootloader this page can use ({what}). Choose the one named STM32 BOOTLOADER or \"DFU in FS Mode\"."),
-            OpenError::Other(e) => write!(f, "The board could not be opened ({e}). Unplug and replug it, then try again."),
+            OpenError::NoneChosen => f.write_str(t("No board was chosen. If the list was empty, the board is not in DFU mode yet: connect BOOT0 to 3.3V (the pyboard's DFU jumper), press RESET, and try again. On Windows the board must use the WinUSB driver: install it once for \"STM32 BOOTLOADER\" with Zadig.")),
+            OpenError::NotAllowed => f.write_str(t("The browser was not allowed to open the board. On Linux, add a udev rule giving your user access to USB device 0483:df11, then unplug and replug the board; on a school Chromebook, ask the administrator to allow WebUSB for this site.")),
+            OpenError::Busy => f.write_str(t("Another program is using the board (dfu-util, STM32CubeProgrammer, or another browser tab). Close it, unplug and replug the board, and try again. On Windows, the board needs the WinUSB driver (install it for \"STM32 BOOTLOADER\" with Zadig).")),
+            OpenError::NotDfu(what) => f.write_str(&crate::tf!("The chosen device is not a DFU bootloader this page can use ({why}). Choose the one named STM32 BOOTLOADER or \"DFU in FS Mode\".", why = what)),
+            OpenError::Other(e) => f.write_str(&crate::tf!("The board could not be opened ({error}). Unplug and replug it, then try again.", error = e)),
         }
     }
 }
@@ -150,7 +151,7 @@ impl WebUsbDevice {
     /// Opens the chooser for devices `ids` (vendor, product) and claims the chosen one's
     /// `kind` of interface.
     pub async fn choose(ids: &[(u16, u16)], kind: Kind) -> Result<WebUsbDevice, OpenError> {
-        let usb = usb().ok_or_else(|| OpenError::Other("this browser has no WebUSB".into()))?;
+        let usb = usb().ok_or_else(|| OpenError::Other(t("this browser has no WebUSB").into()))?;
         let filters: Array = ids
             .iter()
             .map(|&(vendor, product)| {
@@ -207,8 +208,8 @@ impl WebUsbDevice {
         });
         let Some((interface, alt, alternates)) = found else {
             return Err(OpenError::NotDfu(match kind {
-                Kind::Dfu => "it has no DFU interface".into(),
-                Kind::Picoboot => "it has no PICOBOOT interface".into(),
+                Kind::Dfu => t("it has no DFU interface").into(),
+                Kind::Picoboot => t("it has no PICOBOOT interface").into(),
             }));
         };
         call(device, "claimInterface", &[interface.into()])
@@ -246,7 +247,7 @@ impl WebUsbDevice {
             .await
             .map_err(|e| OpenError::Other(e.to_string()))?;
         dev.transfer_size = transfer_size(&config)
-            .ok_or_else(|| OpenError::NotDfu("it has no DFU functional descriptor".into()))?;
+            .ok_or_else(|| OpenError::NotDfu(t("it has no DFU functional descriptor").into()))?;
         Ok(dev)
     }
 

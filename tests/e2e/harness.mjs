@@ -122,10 +122,12 @@ export async function startServer(devices = {}, files = {}, { dir = dist } = {})
 /// Service workers are blocked unless `serviceWorkers: "allow"`: once the page is kept for
 /// offline use (after a board answered), its worker would serve later pages of the same test
 /// file from its cache, out of reach of `page.route`. The offline tests allow them.
-export async function launchBrowser({ serviceWorkers = "block" } = {}) {
+/// The browser's language is English unless `locale` says otherwise (the page follows it).
+export async function launchBrowser({ serviceWorkers = "block", locale = "en-US" } = {}) {
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), "webflash-e2e-"));
   const context = await chromium.launchPersistentContext(userDir, {
     serviceWorkers,
+    locale,
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
     headless: true,
     viewport: { width: 1366, height: 768 },

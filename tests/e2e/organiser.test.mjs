@@ -164,7 +164,7 @@ test("whole-flash backup and restore (ESP): byte-exact, another chip's backup re
   ]);
   assert.match(download.suggestedFilename(), /^esp32-[0-9a-f]{12}-\d{4}-\d{2}-\d{2}\.espbackup$/);
   const saved = fs.readFileSync(await download.path());
-  await says(/Backed up: all 2048 KB of the ESP32's flash/);
+  await says(/Backed up: all 2,048 KB of the ESP32's flash/);
   // Read independently of our decoder: magic line, JSON line, then the flash.
   assert.equal(saved.subarray(0, 7).toString(), "WFESP1\n");
   const nl = saved.indexOf(0x0a, 7);
@@ -197,7 +197,7 @@ test("whole-flash backup and restore (ESP): byte-exact, another chip's backup re
   assert.ok(fs.readFileSync(flashFile).equals(flashed), "a refused backup must not change the flash");
   // The saved backup puts every byte back, whatever the board booted meanwhile.
   await page.getByLabel("Restore the whole flash").setInputFiles({ name: download.suggestedFilename(), mimeType: "application/octet-stream", buffer: saved });
-  await says(/Restored: the ESP32's whole flash \(2048 KB\) from the backup of .*checked by MD5, and the board was restarted/, 180000);
+  await says(/Restored: the ESP32's whole flash \(2,048 KB\) from the backup of .*checked by MD5, and the board was restarted/, 180000);
   await flashHolds(flashFile, 0, original);
   // The page knows the board restarted: its next flash brings it into the bootloader again.
   await page.getByRole("button", { name: "Flash", exact: true }).click();

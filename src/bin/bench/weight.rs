@@ -49,6 +49,9 @@ pub struct PageWeight {
     pub demo_micropython: Stage,
     /// The service worker's cache for offline use: every file of the deployment and the worker.
     pub offline: Stage,
+    /// The translations a page in another language fetches before it starts (`i18n/<lang>.json`:
+    /// an English page fetches none), and with the MicroPython card (`i18n/<lang>-repl.json`).
+    pub languages: Vec<(Asset, Asset)>,
     /// The budget before the first flash, compressed.
     pub target_bytes: u64,
     pub stubs: Vec<Asset>,
@@ -205,6 +208,14 @@ pub fn measure(dist: &Path) -> Result<PageWeight, String> {
             dist,
             &offline_files(dist)?,
         )?,
+        languages: ["de", "es", "fr"]
+            .iter()
+            .map(|lang| {
+                let page = asset(&dist.join(format!("i18n/{lang}.json")), dist)?;
+                let card = asset(&dist.join(format!("i18n/{lang}-repl.json")), dist)?;
+                Ok((page, card))
+            })
+            .collect::<Result<_, String>>()?,
         target_bytes: 230 * 1024,
         stubs,
         note,
@@ -253,6 +264,15 @@ pub fn print(w: &PageWeight) {
         kb(w.target_bytes),
         kb(w.to_flash.gzip + w.micropython.gzip)
     );
+    for (page, card) in &w.languages {
+        println!(
+            "  a page in another language also fetches its texts: {} {} before the first flash, {} {} with the card",
+            page.file,
+            kb(page.gzip),
+            card.file,
+            kb(card.gzip)
+        );
+    }
     println!(
         "offline cache (every file of the page, kept by the service worker after the first visit): {} files, {} gzip, {} raw",
         w.offline.assets.len(),

@@ -3,6 +3,7 @@
 //! (`boards.md` §4.6). Pure: a whole file is read and checked before anything is written.
 
 use crate::firmware::sniff::{sniff, FileKind};
+use crate::i18n::{mark, t};
 
 const PREFIX: usize = 11;
 const TARGET: usize = 274;
@@ -63,15 +64,15 @@ pub enum DfuFileError {
 impl std::fmt::Display for DfuFileError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            DfuFileError::NotDfu(FileKind::EspImage) => write!(f, "This is firmware for an ESP32 or ESP8266 board (.bin), not a .dfu file for a pyboard. Choose the .dfu file for your board from the MicroPython download page. Nothing was written."),
-            DfuFileError::NotDfu(FileKind::Uf2) => write!(f, "This is a UF2 file (for a Raspberry Pi Pico or a board with a UF2 drive), not a .dfu file for a pyboard. Choose the .dfu file for your board. Nothing was written."),
-            DfuFileError::NotDfu(FileKind::Empty) => write!(f, "The file is empty. Download the .dfu file again. Nothing was written."),
-            DfuFileError::NotDfu(FileKind::Unknown) => write!(f, "This is not a .dfu file (it has neither the DFU ending nor ST's DfuSe start). Choose the .dfu file from the MicroPython download page. Nothing was written."),
-            DfuFileError::NotDfu(kind) => write!(f, "This is {}, not a .dfu file. Choose the .dfu file from the MicroPython download page. Nothing was written.", kind.describe()),
-            DfuFileError::BadCrc { stored, computed } => write!(f, "This .dfu file is damaged: its checksum says 0x{stored:08X} but the bytes give 0x{computed:08X} (a cut-off or corrupted download). Download it again. Nothing was written."),
-            DfuFileError::NoAddresses => write!(f, "This .dfu file has no addresses (it lacks ST's DfuSe part), so the page cannot tell where it goes. Use the .dfu file from the MicroPython download page. Nothing was written."),
-            DfuFileError::Damaged(what) => write!(f, "This .dfu file is damaged or badly made ({what}). Download it again. Nothing was written."),
-            DfuFileError::NoElements => write!(f, "This .dfu file holds no firmware (no elements). Nothing was written."),
+            DfuFileError::NotDfu(FileKind::EspImage) => f.write_str(t("This is firmware for an ESP32 or ESP8266 board (.bin), not a .dfu file for a pyboard. Choose the .dfu file for your board from the MicroPython download page. Nothing was written.")),
+            DfuFileError::NotDfu(FileKind::Uf2) => f.write_str(t("This is a UF2 file (for a Raspberry Pi Pico or a board with a UF2 drive), not a .dfu file for a pyboard. Choose the .dfu file for your board. Nothing was written.")),
+            DfuFileError::NotDfu(FileKind::Empty) => f.write_str(t("The file is empty. Download the .dfu file again. Nothing was written.")),
+            DfuFileError::NotDfu(FileKind::Unknown) => f.write_str(t("This is not a .dfu file (it has neither the DFU ending nor ST's DfuSe start). Choose the .dfu file from the MicroPython download page. Nothing was written.")),
+            DfuFileError::NotDfu(kind) => f.write_str(&crate::tf!("This is {kind}, not a .dfu file. Choose the .dfu file from the MicroPython download page. Nothing was written.", kind = kind.describe())),
+            DfuFileError::BadCrc { stored, computed } => f.write_str(&crate::tf!("This .dfu file is damaged: its checksum says {stored} but the bytes give {computed} (a cut-off or corrupted download). Download it again. Nothing was written.", stored = format!("0x{stored:08X}"), computed = format!("0x{computed:08X}"))),
+            DfuFileError::NoAddresses => f.write_str(t("This .dfu file has no addresses (it lacks ST's DfuSe part), so the page cannot tell where it goes. Use the .dfu file from the MicroPython download page. Nothing was written.")),
+            DfuFileError::Damaged(what) => f.write_str(&crate::tf!("This .dfu file is damaged or badly made ({what}). Download it again. Nothing was written.", what = t(what))),
+            DfuFileError::NoElements => f.write_str(t("This .dfu file holds no firmware (no elements). Nothing was written.")),
         }
     }
 }
@@ -111,7 +112,7 @@ pub fn parse(bytes: &[u8]) -> Result<DfuFile, DfuFileError> {
     };
     if !has_suffix {
         return Err(if bytes.starts_with(b"DfuSe") {
-            DfuFileError::Damaged("it has no DFU ending; it was probably cut off")
+            DfuFileError::Damaged(mark("it has no DFU ending; it was probably cut off"))
         } else {
             DfuFileError::NotDfu(sniff(bytes))
         });
@@ -129,21 +130,21 @@ pub fn parse(bytes: &[u8]) -> Result<DfuFile, DfuFileError> {
         return Err(DfuFileError::NoAddresses);
     }
     if body.len() < PREFIX || body[5] != 1 {
-        return Err(DfuFileError::Damaged("unknown DfuSe version"));
+        return Err(DfuFileError::Damaged(mark("unknown DfuSe version")));
     }
     if u32_at(body, 6) as usize != body_len {
-        return Err(DfuFileError::Damaged(
+        return Err(DfuFileError::Damaged(mark(
             "the image size in its header is wrong",
-        ));
+        )));
     }
     let mut at = PREFIX;
     let mut targets = Vec::new();
     for _ in 0..body[10] {
         let head = body
             .get(at..at + TARGET)
-            .ok_or(DfuFileError::Damaged("a target header is cut off"))?;
+            .ok_or(DfuFileError::Damaged(mark("a target header is cut off")))?;
         if !head.starts_with(b"Target") {
-            return Err(DfuFileError::Damaged("a target header is missing"));
+            return Err(DfuFileError::Damaged(mark("a target header is missing")));
         }
         let alt = head[6];
         let named = u32_at(head, 7) != 0;
@@ -156,21 +157,23 @@ pub fn parse(bytes: &[u8]) -> Result<DfuFile, DfuFileError> {
         let end = at
             .checked_add(size)
             .filter(|&e| e <= body_len)
-            .ok_or(DfuFileError::Damaged("a target is longer than the file"))?;
+            .ok_or(DfuFileError::Damaged(mark(
+                "a target is longer than the file",
+            )))?;
         let mut elements = Vec::new();
         for _ in 0..count {
             let head = body
                 .get(at..at + 8)
                 .filter(|_| at + 8 <= end)
-                .ok_or(DfuFileError::Damaged("an element header is cut off"))?;
+                .ok_or(DfuFileError::Damaged(mark("an element header is cut off")))?;
             let (address, len) = (u32_at(head, 0), u32_at(head, 4) as usize);
             at += 8;
             let data =
                 body.get(at..at + len)
                     .filter(|_| at + len <= end)
-                    .ok_or(DfuFileError::Damaged(
+                    .ok_or(DfuFileError::Damaged(mark(
                         "an element is longer than its target",
-                    ))?;
+                    )))?;
             elements.push(Element {
                 address,
                 data: data.to_vec(),
@@ -178,9 +181,9 @@ pub fn parse(bytes: &[u8]) -> Result<DfuFile, DfuFileError> {
             at += len;
         }
         if at != end {
-            return Err(DfuFileError::Damaged(
+            return Err(DfuFileError::Damaged(mark(
                 "a target's size disagrees with its elements",
-            ));
+            )));
         }
         targets.push(Target {
             alt,
@@ -189,7 +192,7 @@ pub fn parse(bytes: &[u8]) -> Result<DfuFile, DfuFileError> {
         });
     }
     if at != body_len {
-        return Err(DfuFileError::Damaged("bytes follow the last target"));
+        return Err(DfuFileError::Damaged(mark("bytes follow the last target")));
     }
     if targets
         .iter()

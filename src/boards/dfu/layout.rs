@@ -3,6 +3,7 @@
 //! sector starts, how big it is, and whether it may be erased and written. Pure.
 
 use super::file::DfuFile;
+use crate::i18n::number;
 
 /// A run of equal sectors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,9 +47,9 @@ pub enum FitError {
 impl std::fmt::Display for FitError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            FitError::Outside { address, len } => write!(f, "This .dfu file puts {len} bytes at 0x{address:08X}, outside this board's flash: it is for another board. Choose the .dfu file for your board. Nothing was written."),
-            FitError::Protected { address } => write!(f, "This .dfu file writes at 0x{address:08X}, which this board protects (it cannot be erased or written over USB). Choose the .dfu file for your board. Nothing was written."),
-            FitError::Overlap { address } => write!(f, "This .dfu file writes the bytes at 0x{address:08X} twice (its parts overlap): it is badly made. Nothing was written."),
+            FitError::Outside { address, len } => f.write_str(&crate::tf!("This .dfu file puts {len} bytes at {address}, outside this board's flash: it is for another board. Choose the .dfu file for your board. Nothing was written.", len = number(*len as u64), address = format!("0x{address:08X}"))),
+            FitError::Protected { address } => f.write_str(&crate::tf!("This .dfu file writes at {address}, which this board protects (it cannot be erased or written over USB). Choose the .dfu file for your board. Nothing was written.", address = format!("0x{address:08X}"))),
+            FitError::Overlap { address } => f.write_str(&crate::tf!("This .dfu file writes the bytes at {address} twice (its parts overlap): it is badly made. Nothing was written.", address = format!("0x{address:08X}"))),
         }
     }
 }

@@ -60,22 +60,22 @@ impl State {
 pub fn status_name(code: u8) -> &'static str {
     match code {
         0x00 => "OK",
-        0x01 => "errTARGET (the address is not in this memory)",
+        0x01 => crate::i18n::t("errTARGET (the address is not in this memory)"),
         0x02 => "errFILE",
-        0x03 => "errWRITE (writing the flash failed)",
-        0x04 => "errERASE (erasing the flash failed)",
+        0x03 => crate::i18n::t("errWRITE (writing the flash failed)"),
+        0x04 => crate::i18n::t("errERASE (erasing the flash failed)"),
         0x05 => "errCHECK_ERASED",
-        0x06 => "errPROG (programming the flash failed)",
+        0x06 => crate::i18n::t("errPROG (programming the flash failed)"),
         0x07 => "errVERIFY",
-        0x08 => "errADDRESS (the address is out of range)",
+        0x08 => crate::i18n::t("errADDRESS (the address is out of range)"),
         0x09 => "errNOTDONE",
         0x0A => "errFIRMWARE",
-        0x0B => "errVENDOR (the flash is read-protected)",
+        0x0B => crate::i18n::t("errVENDOR (the flash is read-protected)"),
         0x0C => "errUSBR",
         0x0D => "errPOR",
         0x0E => "errUNKNOWN",
-        0x0F => "errSTALLEDPKT (the device refused the request)",
-        _ => "an unknown status",
+        0x0F => crate::i18n::t("errSTALLEDPKT (the device refused the request)"),
+        _ => crate::i18n::t("an unknown status"),
     }
 }
 

@@ -20,6 +20,8 @@ use crate::boards::dfu::file::{self as dfu_file, DfuFile, Element, Target};
 use crate::boards::dfu::layout::{self, Layout};
 use crate::boards::identify::Family;
 use crate::dfu::{Dfu, DfuError};
+use crate::i18n::{kb, number, t};
+use crate::tf;
 use crate::ui::firmware::Firmware;
 use crate::ui::uf2::is_dfu;
 use crate::usb_device::UsbError;
@@ -63,13 +65,22 @@ fn describe(name: &str, data: &[u8], file: &DfuFile) -> String {
     let sha = crate::firmware::manifest::hex(&Sha256::digest(data)[..8]);
     let parts: Vec<String> = file
         .elements()
-        .map(|(_, e)| format!("{} KB at 0x{:08X}", e.data.len().div_ceil(1024), e.address))
+        .map(|(_, e)| {
+            tf!(
+                "{size} at {address}",
+                size = kb(e.data.len() as u64),
+                address = format!("0x{:08X}", e.address)
+            )
+        })
         .collect();
-    let version = banner(data).unwrap_or_else(|| "no MicroPython banner found".into());
-    format!(
-        "{name}: {} KB, SHA-256 {sha}…, {}; {version}",
-        data.len() / 1024,
-        parts.join(", ")
+    let version = banner(data).unwrap_or_else(|| t("no MicroPython banner found").into());
+    tf!(
+        "{file}: {size}, SHA-256 {sha}…, {parts}; {version}",
+        file = name,
+        size = kb(data.len() as u64),
+        sha = sha,
+        parts = parts.join(", "),
+        version = version
     )
 }
 
@@ -79,7 +90,7 @@ fn file_for(data: &[u8], address: Option<u32>) -> Result<DfuFile, String> {
     if is_dfu(data) {
         return dfu_file::parse(data).map_err(|e| e.to_string());
     }
-    let address = address.ok_or("This is not a .dfu file. Choose the .dfu for your board (from micropython.org/download), or, if you know where a plain .bin goes, type its start address under \"Expert\".")?;
+    let address = address.ok_or(t("This is not a .dfu file. Choose the .dfu for your board (from micropython.org/download), or, if you know where a plain .bin goes, type its start address under \"Expert\"."))?;
     Ok(DfuFile {
         targets: vec![Target {
             alt: 0,
@@ -118,8 +129,8 @@ fn parse_address(text: &str) -> Option<u32> {
 /// Asks MicroPython for its bootloader: the serial port goes, the DFU device comes.
 async fn enter_dfu() {
     super::ask_for_bootloader(
-        "Asking MicroPython to start the board's DFU bootloader…",
-        "The board is in DFU mode. Press \"Choose the board in DFU mode\" and pick STM32 BOOTLOADER.",
+        t("Asking MicroPython to start the board's DFU bootloader…"),
+        t("The board is in DFU mode. Press \"Choose the board in DFU mode\" and pick STM32 BOOTLOADER."),
     )
     .await;
 }
@@ -127,8 +138,8 @@ async fn enter_dfu() {
 /// What to tell the student when the install stopped on `e`.
 fn failure(e: &DfuError) -> String {
     match e {
-        DfuError::Usb(UsbError::Disconnected) => "The board disconnected during the install, so MicroPython is NOT verified on it. Plug it back in, put it in DFU mode again (DFU jumper or BOOT0 to 3.3V, then RESET), and press \"Choose the board in DFU mode\" to start over.".into(),
-        e => format!("{e} Nothing is verified on the board yet: press \"Choose the board in DFU mode\" to try again."),
+        DfuError::Usb(UsbError::Disconnected) => t("The board disconnected during the install, so MicroPython is NOT verified on it. Plug it back in, put it in DFU mode again (DFU jumper or BOOT0 to 3.3V, then RESET), and press \"Choose the board in DFU mode\" to start over.").into(),
+        e => tf!("{error} Nothing is verified on the board yet: press \"Choose the board in DFU mode\" to try again.", error = e),
     }
 }
 
@@ -165,23 +176,26 @@ async fn install(
     };
     let Some(layout) = layout::parse(&dev.layout) else {
         dev.close().await;
-        return state.warn(format!("The board's DFU bootloader did not describe its flash (it says \"{}\"). Choose the STM32 BOOTLOADER device.", dev.layout));
+        return state.warn(tf!("The board's DFU bootloader did not describe its flash (it says \"{layout}\"). Choose the STM32 BOOTLOADER device.", layout = dev.layout));
     };
     if let Err(reason) = check(&file, Some(&layout)) {
         dev.close().await;
-        state.warn("Nothing was written. See the reason below.");
+        state.warn(t("Nothing was written. See the reason below."));
         return problems.set(vec![reason]);
     }
     problems.set(Vec::new());
-    state.say(format!("Installing {}…", describe(&name, &data, &file)));
+    state.say(tf!(
+        "Installing {firmware}…",
+        firmware = describe(&name, &data, &file)
+    ));
     let (interface, transfer) = (dev.interface, dev.transfer_size);
     let mut dfu = Dfu::new(dev, interface, transfer);
     let installed = dfu
         .install(&file, &layout, false, |what, done, total| {
             let what = match what {
-                "erase" => "Erasing",
-                "write" => "Writing",
-                _ => "Reading back",
+                "erase" => t("Erasing"),
+                "write" => t("Writing"),
+                _ => t("Reading back"),
             };
             let percent = (done * 100 / total.max(1)) as u32;
             stage.set(Stage::Installing { what, percent });
@@ -201,11 +215,7 @@ async fn install(
         return state.warn(failure(&e));
     }
     stage.set(Stage::Restarting);
-    state.say(format!(
-        "Written and read back: {} KB in {} erased sectors match the file (SHA-256). The board restarts into MicroPython; waiting for its serial port…",
-        installed.bytes_written.div_ceil(1024),
-        installed.sectors_erased
-    ));
+    state.say(tf!("Written and read back: {size} in {sectors} erased sectors match the file (SHA-256). The board restarts into MicroPython; waiting for its serial port…", size = kb(installed.bytes_written as u64), sectors = number(installed.sectors_erased as u64)));
     let Some(host) = with_host(|h| h.clone()) else {
         return;
     };
@@ -244,8 +254,8 @@ pub fn DfuPanel(firmware: RwSignal<Option<Firmware>>, port: PortState) -> impl I
             Ok(file) => describe(&label, &data, &file),
             Err(e) => format!("{label}: {e}"),
         },
-        Some((label, data)) => format!("{label}: {} KB, a plain .bin (no addresses in it). Choose the board's .dfu, or type where it goes under \"Expert\".", data.len().div_ceil(1024)),
-        None => "Choose the .dfu file for your board in step 2 (from micropython.org/download, e.g. PYBV11-….dfu).".into(),
+        Some((label, data)) => tf!("{file}: {size}, a plain .bin (no addresses in it). Choose the board's .dfu, or type where it goes under \"Expert\".", file = label, size = kb(data.len() as u64)),
+        None => t("Choose the .dfu file for your board in step 2 (from micropython.org/download, e.g. PYBV11-….dfu).").into(),
     }
     };
     let running = move || {
@@ -262,9 +272,9 @@ pub fn DfuPanel(firmware: RwSignal<Option<Firmware>>, port: PortState) -> impl I
             .then(|| layout::parse(layout::STM32F405))
             .flatten();
         if let Err(reason) = file.and_then(|f| check(&f, known.as_ref())) {
-            state.warn(
+            state.warn(t(
                 "Nothing was written: the file does not fit this board. See the reason below.",
-            );
+            ));
             return problems.set(vec![reason]);
         }
         if running() {
@@ -275,7 +285,7 @@ pub fn DfuPanel(firmware: RwSignal<Option<Firmware>>, port: PortState) -> impl I
             });
         } else {
             stage.set(Stage::NeedsDevice);
-            state.say("Put the board in DFU mode: connect its BOOT0 pin to 3.3V (the pyboard's DFU jumper: P1 to 3V3), press RESET, then press \"Choose the board in DFU mode\".");
+            state.say(t("Put the board in DFU mode: connect its BOOT0 pin to 3.3V (the pyboard's DFU jumper: P1 to 3V3), press RESET, then press \"Choose the board in DFU mode\"."));
         }
     };
     let on_choose = move |_| {
@@ -293,28 +303,28 @@ pub fn DfuPanel(firmware: RwSignal<Option<Firmware>>, port: PortState) -> impl I
         <div class="install">
             <p class="hint" data-field="dfu">{summary}</p>
             <Show when=move || webusb::supported() || with_host(|h| h.is_demo()).unwrap_or(false) fallback=|| view! {
-                <p class="hint">"This browser has no WebUSB, which installing over DFU needs. Use Chrome or Edge on a computer or a Chromebook."</p>
+                <p class="hint">{t("This browser has no WebUSB, which installing over DFU needs. Use Chrome or Edge on a computer or a Chromebook.")}</p>
             }>
                 <Show when=plain>
                     <details class="expert">
-                        <summary>"Expert: write a plain .bin"</summary>
-                        <label>"Start address " <input type="text" placeholder="0x08000000" aria-label="Start address (expert)"
+                        <summary>{t("Expert: write a plain .bin")}</summary>
+                        <label>{t("Start address")}" "<input type="text" placeholder="0x08000000" aria-label=t("Start address (expert)")
                             prop:value=move || address.get() on:input=move |e| address.set(event_target_value(&e))/></label>
-                        <p class="hint">"Only if you know where this file goes: nothing checks that it is MicroPython for this board. The flash sectors it covers are erased."</p>
+                        <p class="hint">{t("Only if you know where this file goes: nothing checks that it is MicroPython for this board. The flash sectors it covers are erased.")}</p>
                     </details>
                 </Show>
                 <div class="row">
                     <button class="primary" disabled=move || !matches!(file(), Some(Ok(_))) || stage.get() != Stage::Idle
-                        on:click=on_install>"Install"</button>
+                        on:click=on_install>{t("Install")}</button>
                     <Show when=move || stage.get() == Stage::NeedsDevice>
-                        <button class="primary" disabled=busy on:click=on_choose>"Choose the board in DFU mode"</button>
+                        <button class="primary" disabled=busy on:click=on_choose>{t("Choose the board in DFU mode")}</button>
                     </Show>
                 </div>
             </Show>
             {move || match stage.get() {
                 Stage::Installing { what, percent } => view! {
                     <p class="hint">{what}</p>
-                    <div class="progress" role="progressbar" aria-label="Install progress" aria-valuemin="0" aria-valuemax="100"
+                    <div class="progress" role="progressbar" aria-label=t("Install progress") aria-valuemin="0" aria-valuemax="100"
                         aria-valuenow=percent.to_string()>
                         <div class="bar" style=format!("width: {percent}%")></div>
                     </div>

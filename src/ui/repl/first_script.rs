@@ -9,6 +9,7 @@ use leptos::task::spawn_local;
 
 use super::{console_on, send_to_board, with_repl, Page};
 use crate::boards::first_script;
+use crate::i18n::t;
 
 /// The helper; `mcu` is what the last board check reported (empty before a check).
 #[component]
@@ -24,13 +25,13 @@ pub fn FirstScript(mcu: RwSignal<String>, open: Signal<bool>) -> impl IntoView {
     let on_save = move |_| {
         let text = code.get_untracked();
         spawn_local(async move {
-            state.say("Saving main.py…");
+            state.say(t("Saving main.py…"));
             let saved = with_repl(state, async move |r| {
                 r.write_file("main.py", text.as_bytes(), |_| {}).await
             })
             .await;
             if saved.is_some() {
-                state.say("Saved main.py. Restarting MicroPython (soft reset) to run it; watch the terminal.");
+                state.say(t("Saved main.py. Restarting MicroPython (soft reset) to run it; watch the terminal."));
                 console_on(true);
                 // Ctrl-C stops whatever runs, Ctrl-D restarts MicroPython, which runs main.py.
                 send_to_board(b"\x03\x04");
@@ -39,12 +40,12 @@ pub fn FirstScript(mcu: RwSignal<String>, open: Signal<bool>) -> impl IntoView {
     };
     view! {
         <details class="first-script">
-            <summary>"Your first script: blink the LED"</summary>
+            <summary>{t("Your first script: blink the LED")}</summary>
             <p class="hint">{move || note.get()}</p>
-            <textarea aria-label="First script" rows="12" spellcheck="false"
+            <textarea aria-label=t("First script") rows="12" spellcheck="false"
                 prop:value=move || code.get() on:input=move |ev| code.set(event_target_value(&ev))></textarea>
             <div class="row">
-                <button class="primary" disabled=move || !open.get() on:click=on_save>"Save as main.py and run"</button>
+                <button class="primary" disabled=move || !open.get() on:click=on_save>{t("Save as main.py and run")}</button>
             </div>
         </details>
     }

@@ -22,9 +22,11 @@ use wasm_bindgen::JsCast;
 pub use host::{Host, HostPort};
 
 use super::state::Check;
+use crate::i18n::t;
 use crate::port::{Port, PortError};
 use crate::repl::files::{Checked, Entry};
 use crate::repl::{BootProblem, Repl};
+use crate::tf;
 use crate::web::term::{self, Term};
 
 /// The status line of the page, as the card uses it.
@@ -154,10 +156,15 @@ fn board_unique_id() -> Option<String> {
 /// for a board that never answered). Writes on a drive are not read back: `verified` says so.
 fn record_install(board: &str, how: &str, name: &str, data: &[u8], verified: bool) {
     use sha2::{Digest, Sha256};
+    // Only a drive's writes are not read back (`how` is "BOOTSEL drive" then).
     let summary = if verified {
-        format!("{name}, installed by {how} and verified")
+        tf!(
+            "{file}, installed by {method} and verified",
+            file = name,
+            method = how
+        )
     } else {
-        format!("{name}, written to the {how}")
+        tf!("{file}, written to the BOOTSEL drive", file = name)
     };
     with_host(|h| h.installed(&summary));
     crate::web::history::record(
@@ -225,29 +232,39 @@ fn send_to_board(bytes: &[u8]) {
 /// archive is also kept for "Put files back". `None` if it failed (the status says why).
 pub async fn backup_for_page() -> Option<Vec<u8>> {
     let state = Page;
-    state.say("Backing up the board's files before flashing…");
+    state.say(t("Backing up the board's files before flashing…"));
     let (archive, n) = with_repl(state, async move |r| {
-        r.backup(|i, n| state.say(format!("Backing up… {i} of {n} files")))
-            .await
+        r.backup(|i, n| {
+            state.say(tf!(
+                "Backing up… {done} of {total} files",
+                done = i,
+                total = n
+            ))
+        })
+        .await
     })
     .await?;
     LAST_BACKUP.with(|b| *b.borrow_mut() = Some(archive.clone()));
-    state.say(format!("Backed up {n} file(s)."));
+    state.say(tf!("Backed up {count} file(s).", count = n));
     Some(archive)
 }
 
 /// Puts an archive's files back for the page (after the filesystem moved); how many.
 pub async fn restore_for_page(archive: Vec<u8>) -> Option<usize> {
     let state = Page;
-    state.say("Putting the board's files back…");
+    state.say(t("Putting the board's files back…"));
     let n = with_repl(state, async move |r| {
         r.restore(&archive, |i, n| {
-            state.say(format!("Putting files back… {i} of {n}"))
+            state.say(tf!(
+                "Putting files back… {done} of {total}",
+                done = i,
+                total = n
+            ))
         })
         .await
     })
     .await?;
-    state.say(format!("Put {n} file(s) back on the board."));
+    state.say(tf!("Put {count} file(s) back on the board.", count = n));
     Some(n)
 }
 
@@ -258,11 +275,15 @@ pub fn console_on(on: bool) {
 
 /// Writes an archive's files back to the board.
 async fn restore(state: Page, archive: Vec<u8>, files: RwSignal<Vec<Entry>>) {
-    state.say("Putting the files back on the board…");
+    state.say(t("Putting the files back on the board…"));
     let done = with_repl(state, async move |r| {
         let n = r
             .restore(&archive, |i, n| {
-                state.say(format!("Putting files back… {i} of {n}"))
+                state.say(tf!(
+                    "Putting files back… {done} of {total}",
+                    done = i,
+                    total = n
+                ))
             })
             .await?;
         let list = r.list("").await?;
@@ -271,15 +292,35 @@ async fn restore(state: Page, archive: Vec<u8>, files: RwSignal<Vec<Entry>>) {
     .await;
     if let Some((n, list)) = done {
         files.set(list);
-        state.say(format!("Put {n} file(s) back on the board."));
+        state.say(tf!("Put {count} file(s) back on the board.", count = n));
     }
 }
 
-/// How an upload was checked, for the status line ("checked by SHA-256 on the board").
-fn checked_text(checked: Checked) -> &'static str {
+/// The status line after `file` was uploaded, saying how it was checked.
+fn uploaded_text(file: &str, checked: Checked) -> String {
     match checked {
-        Checked::Sha256 => "checked by SHA-256 on the board",
-        Checked::Size => "its size checked (this MicroPython cannot hash files)",
+        Checked::Sha256 => tf!(
+            "Uploaded {file}, checked by SHA-256 on the board.",
+            file = file
+        ),
+        Checked::Size => tf!(
+            "Uploaded {file}, its size checked (this MicroPython cannot hash files).",
+            file = file
+        ),
+    }
+}
+
+/// The status line after the editor saved `file`, saying how it was checked.
+fn saved_text(file: &str, checked: Checked) -> String {
+    match checked {
+        Checked::Sha256 => tf!(
+            "Saved {file}, checked by SHA-256 on the board.",
+            file = file
+        ),
+        Checked::Size => tf!(
+            "Saved {file}, its size checked (this MicroPython cannot hash files).",
+            file = file
+        ),
     }
 }
 
@@ -297,9 +338,9 @@ fn term_copy(state: Page) {
     let text = CONSOLE.with(|c| c.borrow().1.as_ref().map(|t| t.text()));
     match text {
         Some(text) if crate::web::js::copy_text(text.trim_end()) => {
-            state.say("The terminal's text is on the clipboard.")
+            state.say(t("The terminal's text is on the clipboard."))
         }
-        _ => state.warn("The terminal's text could not be copied: select it with the mouse and press Ctrl+C (Ctrl+Shift+C on some keyboards)."),
+        _ => state.warn(t("The terminal's text could not be copied: select it with the mouse and press Ctrl+C (Ctrl+Shift+C on some keyboards).")),
     }
 }
 
@@ -341,9 +382,8 @@ async fn check_with(check: RwSignal<Check>, reset: bool, listen: Duration) {
         }
         repl.exit_raw().await.map_err(|e| e.to_string())?;
         if !hello {
-            return Err("MicroPython answered, but print('hello') did not print hello.".to_string());
+            return Err(t("MicroPython answered, but print('hello') did not print hello.").to_string());
         }
-        let on = if banner.board.is_empty() { String::new() } else { format!(" on {}", banner.board) };
         // The terminal tells the story: the board's banner, what the page typed (in the raw
         // REPL, so it is summarised), and the prompt the board is at now.
         let log = String::from_utf8_lossy(&repl.boot_log).into_owned();
@@ -354,10 +394,16 @@ async fn check_with(check: RwSignal<Check>, reset: bool, listen: Duration) {
             .rev()
             .find(|l| l.contains("MicroPython v"))
             .map_or_else(|| banner.line(), |l| l.trim().to_string());
-        term_write(format!("\r\n{line}\r\n\x1b[2m[webflash ran print('hello'): it printed hello]\x1b[0m\r\n>>> ").as_bytes());
-        let mut text = format!("MicroPython {}{on} works: it answered print('hello') with hello.", banner.version);
+        let ran = t("[webflash ran print('hello'): it printed hello]");
+        term_write(format!("\r\n{line}\r\n\x1b[2m{ran}\x1b[0m\r\n>>> ").as_bytes());
+        let mut text = if banner.board.is_empty() {
+            tf!("MicroPython {version} works: it answered print('hello') with hello.", version = banner.version)
+        } else {
+            tf!("MicroPython {version} on {board} works: it answered print('hello') with hello.", version = banner.version, board = banner.board)
+        };
         if damaged {
-            text.push_str(" But its filesystem is damaged: back up what you can, then flash again with \"Erase all flash first\" ticked.");
+            text.push(' ');
+            text.push_str(t("But its filesystem is damaged: back up what you can, then flash again with \"Erase all flash first\" ticked."));
         }
         Ok(text)
     })
@@ -453,7 +499,7 @@ fn ReplPanel(port: PortState, check: RwSignal<Check>) -> impl IntoView {
                 if term::load().await {
                     term_loaded.set(true);
                 } else {
-                    state.warn("The terminal could not be loaded (xterm.js). Flashing still works; reload the page to try again.");
+                    state.warn(t("The terminal could not be loaded (xterm.js). Flashing still works; reload the page to try again."));
                 }
             });
         }
@@ -512,13 +558,13 @@ fn ReplPanel(port: PortState, check: RwSignal<Check>) -> impl IntoView {
             };
             let data = js_sys::Uint8Array::new(&buf).to_vec();
             let path = name.clone();
-            state.say(format!("Uploading {name}…"));
+            state.say(tf!("Uploading {file}…", file = name));
             if let Some(checked) = with_repl(state, async move |r| {
                 r.write_file(&path, &data, |_| {}).await
             })
             .await
             {
-                state.say(format!("Uploaded {name}, {}.", checked_text(checked)));
+                state.say(uploaded_text(&name, checked));
                 refresh();
             }
         });
@@ -555,7 +601,7 @@ fn ReplPanel(port: PortState, check: RwSignal<Check>) -> impl IntoView {
             })
             .await
             {
-                state.say(format!("Saved {path}, {}.", checked_text(checked)));
+                state.say(saved_text(&path, checked));
                 refresh();
             }
         });
@@ -566,7 +612,7 @@ fn ReplPanel(port: PortState, check: RwSignal<Check>) -> impl IntoView {
     let on_mkdir = move |_| {
         let name = folder.get_untracked().trim().to_string();
         if name.is_empty() {
-            state.warn("Type a name for the new folder first.");
+            state.warn(t("Type a name for the new folder first."));
             return;
         }
         spawn_local(async move {
@@ -575,7 +621,7 @@ fn ReplPanel(port: PortState, check: RwSignal<Check>) -> impl IntoView {
                 .await
                 .is_some()
             {
-                state.say(format!("Made folder {name}."));
+                state.say(tf!("Made folder {folder}.", folder = name));
                 folder.set(String::new());
                 refresh();
             }
@@ -583,17 +629,23 @@ fn ReplPanel(port: PortState, check: RwSignal<Check>) -> impl IntoView {
     };
     let on_backup = move |_| {
         spawn_local(async move {
-            state.say("Backing up the board's files…");
+            state.say(t("Backing up the board's files…"));
             let got = with_repl(state, async move |r| {
-                r.backup(|i, n| state.say(format!("Backing up… {i} of {n} files")))
-                    .await
+                r.backup(|i, n| {
+                    state.say(tf!(
+                        "Backing up… {done} of {total} files",
+                        done = i,
+                        total = n
+                    ))
+                })
+                .await
             })
             .await;
             if let Some((archive, n)) = got {
                 crate::web::download("micropython-backup.tar", &archive);
                 LAST_BACKUP.with(|b| *b.borrow_mut() = Some(archive));
                 has_backup.set(true);
-                state.say(format!("Backed up {n} file(s) to micropython-backup.tar. After flashing, press \"Put files back\"."));
+                state.say(tf!("Backed up {count} file(s) to {file}. After flashing, press \"Put files back\".", count = n, file = "micropython-backup.tar"));
             }
         })
     };
@@ -617,88 +669,89 @@ fn ReplPanel(port: PortState, check: RwSignal<Check>) -> impl IntoView {
 
     view! {
         <div class="repl">
-            <p class="hint">"After flashing, webflash restarts the board and checks that MicroPython answers. The terminal below is the board's REPL."</p>
+            <p class="hint">{t("After flashing, webflash restarts the board and checks that MicroPython answers. The terminal below is the board's REPL.")}</p>
             <div class="row">
-                <button class="primary" disabled=move || !open() on:click=move |_| { spawn_local(check_board(check, true)); }>"Check board"</button>
-                <button class="secondary" disabled=move || !open() on:click=move |_| send(b"\x03")>"Interrupt"</button>
-                <button class="secondary" disabled=move || !open() on:click=move |_| send(b"\x04")>"Soft reset"</button>
-                <button class="secondary" disabled=move || !open() on:click=hard_reset>"Hard reset"</button>
-                <button class="secondary" on:click=move |_| term_clear()>"Clear terminal"</button>
-                <button class="secondary" on:click=move |_| term_copy(state)>"Copy terminal"</button>
+                <button class="primary" disabled=move || !open() on:click=move |_| { spawn_local(check_board(check, true)); }>{t("Check board")}</button>
+                <button class="secondary" disabled=move || !open() on:click=move |_| send(b"\x03")>{t("Interrupt")}</button>
+                <button class="secondary" disabled=move || !open() on:click=move |_| send(b"\x04")>{t("Soft reset")}</button>
+                <button class="secondary" disabled=move || !open() on:click=hard_reset>{t("Hard reset")}</button>
+                <button class="secondary" on:click=move |_| term_clear()>{t("Clear terminal")}</button>
+                <button class="secondary" on:click=move |_| term_copy(state)>{t("Copy terminal")}</button>
             </div>
             {move || match check.get() {
                 Check::Works { text } => view! { <p class="works" data-field="micropython">{text}</p> }.into_any(),
                 Check::Problem(p) => view! { <p class="notice error" data-field="micropython">{p}</p> }.into_any(),
-                Check::Checking => view! { <p class="hint" data-field="micropython">"Restarting the board and waiting for MicroPython…"</p> }.into_any(),
+                Check::Checking => view! { <p class="hint" data-field="micropython">{t("Restarting the board and waiting for MicroPython…")}</p> }.into_any(),
                 Check::NotChecked => ().into_any(),
             }}
-            <div class="term-box" node_ref=term_box aria-label="Terminal" on:click=move |_| console_on(true)></div>
+            <div class="term-box" node_ref=term_box aria-label=t("Terminal") on:click=move |_| console_on(true)></div>
             <first_script::FirstScript mcu open=Signal::derive(open)/>
-            <h3>"Files on the board"</h3>
+            <h3>{t("Files on the board")}</h3>
             <div class="row">
-                <button class="secondary" disabled=move || !open() on:click=move |_| refresh()>"Refresh files"</button>
-                <label class="file">"Upload file " <input type="file" aria-label="Upload file" disabled=move || !open() on:change=on_upload/></label>
-                <input class="folder" type="text" placeholder="folder name" aria-label="New folder"
+                <button class="secondary" disabled=move || !open() on:click=move |_| refresh()>{t("Refresh files")}</button>
+                <label class="file">{t("Upload file")}" "<input type="file" aria-label=t("Upload file") disabled=move || !open() on:change=on_upload/></label>
+                <input class="folder" type="text" placeholder=t("folder name") aria-label=t("New folder")
                     prop:value=folder on:input=move |ev| folder.set(event_target_value(&ev))/>
-                <button class="secondary" disabled=move || !open() on:click=on_mkdir>"Make folder"</button>
+                <button class="secondary" disabled=move || !open() on:click=on_mkdir>{t("Make folder")}</button>
             </div>
             <div class="row backup">
-                <button class="secondary" disabled=move || !open() on:click=on_backup>"Back up files"</button>
+                <button class="secondary" disabled=move || !open() on:click=on_backup>{t("Back up files")}</button>
                 <Show when=move || has_backup.get()>
-                    <button class="secondary" disabled=move || !open() on:click=on_put_back>"Put files back"</button>
+                    <button class="secondary" disabled=move || !open() on:click=on_put_back>{t("Put files back")}</button>
                 </Show>
-                <label class="file">"Restore backup " <input type="file" accept=".tar" aria-label="Restore backup" disabled=move || !open() on:change=on_restore_file/></label>
+                <label class="file">{t("Restore backup")}" "<input type="file" accept=".tar" aria-label=t("Restore backup") disabled=move || !open() on:change=on_restore_file/></label>
             </div>
             <Show when=move || editing.get().is_some()>
                 <div class="editor">
-                    <p class="hint">{move || format!("Editing {}", editing.get().unwrap_or_default())}</p>
-                    <textarea aria-label="Editor" spellcheck="false" prop:value=editor_text
+                    <p class="hint">{move || tf!("Editing {file}", file = editing.get().unwrap_or_default())}</p>
+                    <textarea aria-label=t("Editor") spellcheck="false" prop:value=editor_text
                         on:input=move |ev| editor_text.set(event_target_value(&ev))></textarea>
                     <div class="row">
-                        <button class="primary" on:click=on_save>"Save"</button>
-                        <button class="secondary" on:click=move |_| editing.set(None)>"Close"</button>
+                        <button class="primary" on:click=on_save>{t("Save")}</button>
+                        <button class="secondary" on:click=move |_| editing.set(None)>{t("Close")}</button>
                     </div>
                 </div>
             </Show>
             <div class="drop files-drop" on:dragover=move |ev: leptos::ev::DragEvent| ev.prevent_default() on:drop=on_drop>
-                <span class="hint">"Drop files here to upload them to the board."</span>
+                <span class="hint">{t("Drop files here to upload them to the board.")}</span>
             </div>
-            <table class="files" aria-label="Files on the board">
+            <table class="files" aria-label=t("Files on the board")>
                 <tbody>
                     {move || files.get().into_iter().map(|e| {
                         let name = e.name.clone();
                         let (n1, n2, n3, n4) = (name.clone(), name.clone(), name.clone(), name.clone());
                         let editable = !e.is_dir && e.size <= 64 * 1024;
-                        let size = if e.is_dir { "folder".to_string() } else { format!("{} bytes", e.size) };
+                        // Plain digits: the browser tests look for "<length> bytes".
+                        let size = if e.is_dir { t("folder").to_string() } else { tf!("{count} bytes", count = e.size) };
                         view! {
                             <tr>
                                 <td class="name">{name.clone()}</td>
                                 <td class="size">{size}</td>
                                 <td class="actions">
-                                    <button class="link" aria-label=format!("Download {name}") on:click=move |_| {
+                                    <button class="link" aria-label=tf!("Download {file}", file = name) on:click=move |_| {
                                         let n = n1.clone();
                                         spawn_local(async move {
                                             let p = n.clone();
                                             if let Some(data) = with_repl(state, async move |r| r.read_file(&p, |_| {}).await).await {
                                                 crate::web::download(&n, &data);
-                                                state.say(format!("Downloaded {n} ({} bytes).", data.len()));
+                                                state.say(tf!("Downloaded {file} ({count} bytes).", file = n, count = crate::i18n::number(data.len() as u64)));
                                             }
                                         });
-                                    }>"Download"</button>
-                                    <button class="link" aria-label=format!("Run {name}") on:click=move |_| {
+                                    }>{t("Download")}</button>
+                                    <button class="link" aria-label=tf!("Run {file}", file = name) on:click=move |_| {
                                         let n = n2.clone();
                                         spawn_local(async move {
-                                            term_write(format!("\r\n--- running {n} ---\r\n").as_bytes());
+                                            term_write(format!("\r\n{}\r\n", tf!("--- running {file} ---", file = n)).as_bytes());
                                             let p = n.clone();
                                             let out = with_repl(state, async move |r| r.run_file(&p, Duration::from_secs(60), |b| term_write(b)).await).await;
                                             if let Some(out) = out {
                                                 term_write(&out.stderr);
-                                                state.say(if out.stderr.is_empty() { format!("{n} finished.") } else { format!("{n} stopped with an error (see the terminal).") });
+                                                state.say(if out.stderr.is_empty() { tf!("{file} finished.", file = n) } else { tf!("{file} stopped with an error (see the terminal).", file = n) });
                                             }
                                         });
-                                    }>"Run"</button>
+                                    }>{t("Run")}</button>
                                     {editable.then(|| view! {
-                                        <button class="link" aria-label=format!("Edit {name}") on:click=move |_| {
+                                        <button class="link" aria-label=tf!("Edit {file}", file = name) on:click=move |_| {
                                             let n = n4.clone();
                                             spawn_local(async move {
                                                 let p = n.clone();
@@ -708,22 +761,22 @@ fn ReplPanel(port: PortState, check: RwSignal<Check>) -> impl IntoView {
                                                             editor_text.set(text);
                                                             editing.set(Some(n));
                                                         }
-                                                        Err(_) => state.warn(format!("{n} is not a text file; download it instead.")),
+                                                        Err(_) => state.warn(tf!("{file} is not a text file; download it instead.", file = n)),
                                                     }
                                                 }
                                             });
-                                        }>"Edit"</button>
+                                        }>{t("Edit")}</button>
                                     })}
-                                    <button class="link" aria-label=format!("Delete {name}") on:click=move |_| {
+                                    <button class="link" aria-label=tf!("Delete {file}", file = name) on:click=move |_| {
                                         let n = n3.clone();
                                         spawn_local(async move {
                                             let p = n.clone();
                                             if with_repl(state, async move |r| r.remove(&p).await).await.is_some() {
-                                                state.say(format!("Deleted {n}."));
+                                                state.say(tf!("Deleted {file}.", file = n));
                                                 refresh();
                                             }
                                         });
-                                    }>"Delete"</button>
+                                    }>{t("Delete")}</button>
                                 </td>
                             </tr>
                         }

@@ -11,7 +11,9 @@ use super::{with_host, Page};
 use crate::boards::rp2::{self, Rp2Chip};
 use crate::boards::rp2_backup::Backup;
 use crate::firmware::manifest::hex;
+use crate::i18n::{kb, number, t};
 use crate::picoboot::Picoboot;
+use crate::tf;
 use crate::ui::firmware::Firmware;
 use crate::web::webusb::{Kind, OpenError, WebUsbDevice};
 
@@ -20,13 +22,12 @@ const BOOTSEL: [(u16, u16); 2] = [(0x2E8A, 0x0003), (0x2E8A, 0x000F)];
 
 /// Why PICOBOOT cannot be used here, in one line, with the way on.
 fn unusable(e: &OpenError) -> String {
-    let why = match e {
-        OpenError::NoneChosen => "no Pico in BOOTSEL mode was chosen (if the list was empty: hold BOOTSEL while plugging the Pico in)".to_string(),
-        OpenError::NotAllowed => "the browser may not open it (on Linux it needs picotool's udev rule for 2E8A:0003/000F; on a school Chromebook, the administrator's WebUSB policy)".to_string(),
-        OpenError::Busy => "another program holds it, or on Windows the RP2040 has no WinUSB driver for its \"RP2 Boot (Interface 1)\" (Zadig installs one)".to_string(),
-        OpenError::NotDfu(what) | OpenError::Other(what) => what.clone(),
-    };
-    format!("The Pico's bootloader could not be used over USB: {why}. You can still install through its drive: press \"Choose the Pico's drive\".")
+    match e {
+        OpenError::NoneChosen => t("The Pico's bootloader could not be used over USB: no Pico in BOOTSEL mode was chosen (if the list was empty: hold BOOTSEL while plugging the Pico in). You can still install through its drive: press \"Choose the Pico's drive\".").to_string(),
+        OpenError::NotAllowed => t("The Pico's bootloader could not be used over USB: the browser may not open it (on Linux it needs picotool's udev rule for 2E8A:0003/000F; on a school Chromebook, the administrator's WebUSB policy). You can still install through its drive: press \"Choose the Pico's drive\".").to_string(),
+        OpenError::Busy => t("The Pico's bootloader could not be used over USB: another program holds it, or on Windows the RP2040 has no WinUSB driver for its \"RP2 Boot (Interface 1)\" (Zadig installs one). You can still install through its drive: press \"Choose the Pico's drive\".").to_string(),
+        OpenError::NotDfu(what) | OpenError::Other(what) => tf!("The Pico's bootloader could not be used over USB: {error}. You can still install through its drive: press \"Choose the Pico's drive\".", error = what),
+    }
 }
 
 /// What "Choose the Pico's bootloader" does once the Pico is chosen.
@@ -55,7 +56,8 @@ async fn open() -> Result<(Picoboot<WebUsbDevice>, Rp2Chip), String> {
     Ok((pico, chip))
 }
 
-/// Reboots the Pico into its flash and follows it back to its serial port and the hello check.
+/// Reboots the Pico into its flash and follows it back to its serial port and the hello check;
+/// `done` is the status line then (what was done, and that the Pico restarts).
 async fn restart(mut pico: Picoboot<WebUsbDevice>, stage: RwSignal<Stage>, done: String) {
     let state = Page;
     if let Err(e) = pico.reboot().await {
@@ -63,9 +65,7 @@ async fn restart(mut pico: Picoboot<WebUsbDevice>, stage: RwSignal<Stage>, done:
         return state.warn(e.to_string());
     }
     stage.set(Stage::Restarting);
-    state.say(format!(
-        "{done} The Pico restarts into its firmware; waiting for its serial port…"
-    ));
+    state.say(done);
     let Some(host) = with_host(|h| h.clone()) else {
         return;
     };
@@ -136,10 +136,7 @@ async fn backup(stage: RwSignal<Stage>) {
     let name = format!("pico-flash-{id}-{date}.picobackup");
     crate::web::download(&name, &backup.encode());
     let sha = hex(&Sha256::digest(&backup.flash)[..8]);
-    let done = format!(
-        "Backed up the whole flash ({} KB, SHA-256 {sha}…) to {name}.",
-        backup.flash.len() / 1024
-    );
+    let done = tf!("Backed up the whole flash ({size}, SHA-256 {sha}…) to {file}. The Pico restarts into its firmware; waiting for its serial port…", size = kb(backup.flash.len() as u64), sha = sha, file = name);
     restart(pico, stage, done).await;
 }
 
@@ -152,7 +149,7 @@ async fn restore(
 ) {
     let state = Page;
     let refuse = |text: String| {
-        state.warn("Nothing was written. See the reason below.");
+        state.warn(t("Nothing was written. See the reason below."));
         problems.set(vec![text]);
     };
     let backup = match Backup::decode(&bytes) {
@@ -176,10 +173,7 @@ async fn restore(
         .await
     {
         Ok(_) => {
-            let done = format!(
-                "Restored the whole flash from the backup of {} and read it back: every byte matches (SHA-256).",
-                backup.date
-            );
+            let done = tf!("Restored the whole flash from the backup of {date} and read it back: every byte matches (SHA-256). The Pico restarts into its firmware; waiting for its serial port…", date = backup.date);
             restart(pico, stage, done).await;
         }
         Err(e) => {
@@ -208,7 +202,7 @@ pub async fn install(
         Rp2Chip::Rp2040
     };
     let refuse = |text: String| {
-        state.warn("Nothing was written. See the reason below.");
+        state.warn(t("Nothing was written. See the reason below."));
         problems.set(vec![text]);
     };
     let (name, data) = match uf2_for(&fw, Some(chip)).await {
@@ -226,9 +220,9 @@ pub async fn install(
         return refuse(refusal.to_string());
     }
     problems.set(Vec::new());
-    state.say(format!(
-        "Installing by PICOBOOT: {}…",
-        describe(&name, &data)
+    state.say(tf!(
+        "Installing by PICOBOOT: {firmware}…",
+        firmware = describe(&name, &data)
     ));
     let pages = rp2::pages(&data, chip);
     let stop = move || cancel.get_untracked();
@@ -248,11 +242,7 @@ pub async fn install(
         return state.warn(e.to_string());
     }
     stage.set(Stage::Restarting);
-    state.say(format!(
-        "Written by PICOBOOT and read back: {} KB in {} sectors match the file (SHA-256). The Pico restarts into MicroPython; waiting for its serial port…",
-        pages.len() / 4,
-        installed.sectors_erased
-    ));
+    state.say(tf!("Written by PICOBOOT and read back: {size} in {sectors} sectors match the file (SHA-256). The Pico restarts into MicroPython; waiting for its serial port…", size = kb(pages.len() as u64 * 256), sectors = number(installed.sectors_erased as u64)));
     let Some(host) = with_host(|h| h.clone()) else {
         return;
     };

@@ -18,6 +18,8 @@ use super::{with_host, Page, PortState};
 use crate::boards::rp2::{self, DriveInfo, Rp2Chip};
 use crate::boards::uf2;
 use crate::firmware::manifest;
+use crate::i18n::{kb, t};
+use crate::tf;
 use crate::ui::firmware::Firmware;
 use crate::web::drive::{self, Drive};
 use crate::web::fetch;
@@ -46,13 +48,16 @@ pub(super) async fn uf2_for(
         Firmware::Single { label, data, .. } => Ok((label.clone(), data.to_vec())),
         Firmware::Manifest { url, text } => {
             let m = manifest::parse(text).map_err(|e| e.to_string())?;
-            let build = m
-                .uf2_build(chip)
-                .ok_or_else(|| format!("{} has no UF2 build for this board.", m.name))?;
+            let build = m.uf2_build(chip).ok_or_else(|| {
+                tf!(
+                    "{firmware} has no UF2 build for this board.",
+                    firmware = m.name
+                )
+            })?;
             let part = manifest::resolve_parts(build, url, &fetch::page_url())
                 .into_iter()
                 .next()
-                .ok_or("the manifest's UF2 build has no file")?;
+                .ok_or(t("the manifest's UF2 build has no file"))?;
             let data = fetch::fetch_bytes(&part.url, |_, _| {})
                 .await
                 .map_err(|e| e.to_string())?;
@@ -66,18 +71,21 @@ pub(super) async fn uf2_for(
 pub(super) fn describe(name: &str, data: &[u8]) -> String {
     let sha = crate::firmware::manifest::hex(&Sha256::digest(data)[..8]);
     let version =
-        uf2::micropython_banner(data).unwrap_or_else(|| "no MicroPython banner found".into());
-    format!(
-        "{name}: {} KB, SHA-256 {sha}…, {version}",
-        data.len() / 1024
+        uf2::micropython_banner(data).unwrap_or_else(|| t("no MicroPython banner found").into());
+    tf!(
+        "{file}: {size}, SHA-256 {sha}…, {version}",
+        file = name,
+        size = kb(data.len() as u64),
+        sha = sha,
+        version = version
     )
 }
 
 /// Asks MicroPython for the bootloader; the serial port goes and the BOOTSEL drive comes.
 async fn enter_bootsel() {
     super::ask_for_bootloader(
-        "Asking MicroPython to start the Pico's bootloader (BOOTSEL)…",
-        "The Pico is in BOOTSEL mode: a drive named RPI-RP2 (Pico 2: RP2350) appeared. Press \"Choose the Pico's drive\" and pick it.",
+        t("Asking MicroPython to start the Pico's bootloader (BOOTSEL)…"),
+        t("The Pico is in BOOTSEL mode: a drive named RPI-RP2 (Pico 2: RP2350) appeared. Press \"Choose the Pico's drive\" and pick it."),
     )
     .await;
 }
@@ -86,7 +94,7 @@ async fn enter_bootsel() {
 async fn write_to_drive(fw: Firmware, stage: RwSignal<Stage>, problems: RwSignal<Vec<String>>) {
     let state = Page;
     let refuse = |text: String| {
-        state.warn("Nothing was written. See the reason below.");
+        state.warn(t("Nothing was written. See the reason below."));
         problems.set(vec![text]);
         stage.set(Stage::NeedsDrive);
     };
@@ -95,7 +103,9 @@ async fn write_to_drive(fw: Firmware, stage: RwSignal<Stage>, problems: RwSignal
         with_host(|h| h.demo_drive())
             .flatten()
             .map(Drive::from_handle)
-            .ok_or_else(|| drive::DriveError::Other("the demo Pico is not in BOOTSEL mode".into()))
+            .ok_or_else(|| {
+                drive::DriveError::Other(t("the demo Pico is not in BOOTSEL mode").into())
+            })
     } else {
         Drive::pick().await
     };
@@ -109,7 +119,7 @@ async fn write_to_drive(fw: Firmware, stage: RwSignal<Stage>, problems: RwSignal
         .ok()
         .and_then(|t| DriveInfo::parse(&t));
     let Some(chip) = info.as_ref().and_then(DriveInfo::rp2) else {
-        return refuse(format!("\"{}\" is not a Pico in BOOTSEL mode (it has no INFO_UF2.TXT naming an RP2040 or RP2350). Choose the drive named RPI-RP2 (Pico 2: RP2350); if there is none, hold BOOTSEL while plugging the Pico in.", drive.name()));
+        return refuse(tf!("\"{drive}\" is not a Pico in BOOTSEL mode (it has no INFO_UF2.TXT naming an RP2040 or RP2350). Choose the drive named RPI-RP2 (Pico 2: RP2350); if there is none, hold BOOTSEL while plugging the Pico in.", drive = drive.name()));
     };
     let (name, data) = match uf2_for(&fw, Some(chip)).await {
         Ok(found) => found,
@@ -119,7 +129,10 @@ async fn write_to_drive(fw: Firmware, stage: RwSignal<Stage>, problems: RwSignal
         return refuse(refusal.to_string());
     }
     problems.set(Vec::new());
-    state.say(format!("Writing {}…", describe(&name, &data)));
+    state.say(tf!(
+        "Writing {firmware}…",
+        firmware = describe(&name, &data)
+    ));
     let written = drive
         .write("micropython.uf2", &data, |done, total| {
             stage.set(Stage::Writing {
@@ -129,14 +142,16 @@ async fn write_to_drive(fw: Firmware, stage: RwSignal<Stage>, problems: RwSignal
         .await;
     if let Err(e) = written {
         stage.set(Stage::NeedsDrive);
-        return state.warn(format!(
-            "The file could not be written to the drive ({e}). Choose the Pico's drive again."
+        return state.warn(tf!(
+            "The file could not be written to the drive ({error}). Choose the Pico's drive again.",
+            error = e
         ));
     }
     super::record_install(chip.name(), "BOOTSEL drive", &name, &data, false);
     stage.set(Stage::Restarting);
-    state
-        .say("Written. The Pico restarts into MicroPython by itself; waiting for its serial port…");
+    state.say(t(
+        "Written. The Pico restarts into MicroPython by itself; waiting for its serial port…",
+    ));
     let Some(host) = with_host(|h| h.clone()) else {
         return;
     };
@@ -169,11 +184,10 @@ pub fn Uf2Panel(firmware: RwSignal<Option<Firmware>>, port: PortState) -> impl I
     let summary = move || match firmware.get() {
         Some(Firmware::Single { label, data, .. }) => describe(&label, &data),
         Some(Firmware::Manifest { url, .. }) => {
-            format!("UF2 build of {url}, chosen for the Pico's chip")
+            tf!("UF2 build of {url}, chosen for the Pico's chip", url = url)
         }
-        None => {
-            "Choose the .uf2 for your Pico in step 2 (from micropython.org/download).".to_string()
-        }
+        None => t("Choose the .uf2 for your Pico in step 2 (from micropython.org/download).")
+            .to_string(),
     };
     let on_install = move |_| {
         let Some(fw) = firmware.get_untracked() else {
@@ -184,9 +198,9 @@ pub fn Uf2Panel(firmware: RwSignal<Option<Firmware>>, port: PortState) -> impl I
         let chip = running_chip(port);
         if let (Some(chip), Firmware::Single { data, .. }) = (chip, &fw) {
             if let Err(refusal) = rp2::check(data, chip, None) {
-                state.warn(
+                state.warn(t(
                     "Nothing was written: the UF2 does not fit this board. See the reason below.",
-                );
+                ));
                 return problems.set(vec![refusal.to_string()]);
             }
         }
@@ -198,7 +212,7 @@ pub fn Uf2Panel(firmware: RwSignal<Option<Firmware>>, port: PortState) -> impl I
             });
         } else {
             stage.set(Stage::NeedsDrive);
-            state.say("Hold the BOOTSEL button on the Pico while you plug it in, then let go: a drive named RPI-RP2 (Pico 2: RP2350) appears. Then press \"Choose the Pico's drive\".");
+            state.say(t("Hold the BOOTSEL button on the Pico while you plug it in, then let go: a drive named RPI-RP2 (Pico 2: RP2350) appears. Then press \"Choose the Pico's drive\"."));
         }
     };
     let on_drive = move |_| {
@@ -227,7 +241,7 @@ pub fn Uf2Panel(firmware: RwSignal<Option<Firmware>>, port: PortState) -> impl I
             });
         } else {
             stage.set(Stage::NeedsDrive);
-            state.say("Hold the BOOTSEL button on the Pico while you plug it in, then press \"Choose the Pico's bootloader\".");
+            state.say(t("Hold the BOOTSEL button on the Pico while you plug it in, then press \"Choose the Pico's bootloader\"."));
         }
     };
     let on_backup = move |_| start_flash_job(Job::Backup);
@@ -256,33 +270,33 @@ pub fn Uf2Panel(firmware: RwSignal<Option<Firmware>>, port: PortState) -> impl I
         <div class="install">
             <p class="hint" data-field="uf2">{summary}</p>
             <Show when=can_write fallback=move || view! {
-                <p class="hint">"This browser cannot write to the Pico's drive itself. Download the file, hold BOOTSEL while plugging the Pico in, drag micropython.uf2 onto the drive named RPI-RP2 (Pico 2: RP2350) in your file manager, wait until the drive disappears (the Pico restarts), then press Connect."</p>
-                <button class="primary" disabled=move || firmware.get().is_none() on:click=on_download>"Download micropython.uf2"</button>
+                <p class="hint">{t("This browser cannot write to the Pico's drive itself. Download the file, hold BOOTSEL while plugging the Pico in, drag micropython.uf2 onto the drive named RPI-RP2 (Pico 2: RP2350) in your file manager, wait until the drive disappears (the Pico restarts), then press Connect.")}</p>
+                <button class="primary" disabled=move || firmware.get().is_none() on:click=on_download>{t("Download micropython.uf2")}</button>
             }>
                 <div class="row">
                     <button class="primary" disabled=move || firmware.get().is_none() || stage.get() != Stage::Idle
-                        on:click=on_install>"Install"</button>
+                        on:click=on_install>{t("Install")}</button>
                     <Show when=move || stage.get() == Stage::NeedsDrive && usb()>
-                        <button class="primary" on:click=on_bootloader>"Choose the Pico's bootloader"</button>
+                        <button class="primary" on:click=on_bootloader>{t("Choose the Pico's bootloader")}</button>
                     </Show>
                     <Show when=move || stage.get() == Stage::NeedsDrive>
-                        <button class=move || if usb() { "secondary" } else { "primary" } on:click=on_drive>"Choose the Pico's drive"</button>
+                        <button class=move || if usb() { "secondary" } else { "primary" } on:click=on_drive>{t("Choose the Pico's drive")}</button>
                     </Show>
                 </div>
             </Show>
             <Show when=move || usb() && stage.get() == Stage::Idle>
                 <div class="row">
-                    <button class="secondary" on:click=on_backup>"Back up the whole flash"</button>
-                    <label class="hint">"Restore the whole flash "
-                        <input type="file" accept=".picobackup" aria-label="Restore the whole flash" on:change=on_restore/></label>
+                    <button class="secondary" on:click=on_backup>{t("Back up the whole flash")}</button>
+                    <label class="hint">{t("Restore the whole flash")}" "
+                        <input type="file" accept=".picobackup" aria-label=t("Restore the whole flash") on:change=on_restore/></label>
                 </div>
             </Show>
             {move || match stage.get() {
                 Stage::Writing { percent } => view! {
                     <Show when=move || by_usb.get()>
-                        <button class="secondary" disabled=move || cancel.get() on:click=move |_| cancel.set(true)>"Cancel"</button>
+                        <button class="secondary" disabled=move || cancel.get() on:click=move |_| cancel.set(true)>{t("Cancel")}</button>
                     </Show>
-                    <div class="progress" role="progressbar" aria-label="Install progress" aria-valuemin="0" aria-valuemax="100"
+                    <div class="progress" role="progressbar" aria-label=t("Install progress") aria-valuemin="0" aria-valuemax="100"
                         aria-valuenow=percent.to_string()>
                         <div class="bar" style=format!("width: {percent}%")></div>
                     </div>

@@ -15,6 +15,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::firmware::esp_backup::EspBackup;
+use crate::i18n::{kb, t};
 use crate::loader::{Baud, CancelToken, Error, Event, Loader, Responder, Stage};
 use crate::protocol::chip::Chip;
 use crate::ui::repl::{Host, HostPort};
@@ -98,7 +99,7 @@ async fn with_loader<T>(
     else {
         host.release().await;
         return Err(Error::Invalid(
-            "the board changed; connect it again (step 1). Nothing was read or written.".into(),
+            t("the board changed; connect it again (step 1). Nothing was read or written.").into(),
         ));
     };
     let esp = &esp;
@@ -154,7 +155,10 @@ async fn run_on<T>(
 fn failed(e: Error, stopped: &str) -> String {
     match e {
         Error::Cancelled => stopped.to_string(),
-        e => format!("{e} Nothing was saved or changed beyond what this says."),
+        e => crate::tf!(
+            "{error} Nothing was saved or changed beyond what this says.",
+            error = e
+        ),
     }
 }
 
@@ -163,7 +167,7 @@ pub fn EspBackupPanel(page: Page) -> impl IntoView {
     let percent = RwSignal::new(None::<f64>);
     let running = RwSignal::new(false);
     let cancel = StoredValue::new_local(None::<CancelToken>);
-    let no_board = "Connect the ESP board first (step 1: Connect), then try again. Nothing was read or written.";
+    let no_board = t("Connect the ESP board first (step 1: Connect), then try again. Nothing was read or written.");
     let host = page.clone();
     let back_up = move |_| {
         let page = host.clone();
@@ -173,7 +177,7 @@ pub fn EspBackupPanel(page: Page) -> impl IntoView {
         running.set(true);
         spawn_local(async move {
             let size = esp.size as u32;
-            let reading = "Reading the whole flash… keep the board plugged in.";
+            let reading = t("Reading the whole flash… keep the board plugged in.");
             let read = with_loader(
                 &page,
                 reading,
@@ -192,14 +196,14 @@ pub fn EspBackupPanel(page: Page) -> impl IntoView {
                         flash,
                     };
                     download(&backup.file_name(), &backup.encode());
-                    page.say(&format!(
-                        "Backed up: all {} KB of the {}'s flash, every part checked by MD5, saved as {}.",
-                        backup.flash.len() / 1024,
-                        backup.chip,
-                        backup.file_name()
+                    page.say(&crate::tf!(
+                        "Backed up: all {size} of the {chip}'s flash, every part checked by MD5, saved as {file}.",
+                        size = kb(backup.flash.len() as u64),
+                        chip = backup.chip,
+                        file = backup.file_name()
                     ));
                 }
-                Err(e) => page.warn(&failed(e, "Backup stopped. Nothing was saved: a backup is saved only when all of the flash was read.")),
+                Err(e) => page.warn(&failed(e, t("Backup stopped. Nothing was saved: a backup is saved only when all of the flash was read."))),
             }
             percent.set(None);
             running.set(false);
@@ -216,7 +220,9 @@ pub fn EspBackupPanel(page: Page) -> impl IntoView {
         spawn_local(async move {
             let checked = fetch::read_file(file)
                 .await
-                .map_err(|_| "The backup file could not be read. Nothing was written.".to_string())
+                .map_err(|_| {
+                    t("The backup file could not be read. Nothing was written.").to_string()
+                })
                 .and_then(|bytes| EspBackup::decode(&bytes).map_err(|e| e.to_string()))
                 .and_then(|backup| match page.board() {
                     None => Err(no_board.to_string()),
@@ -229,7 +235,7 @@ pub fn EspBackupPanel(page: Page) -> impl IntoView {
                 Err(why) => page.warn(&why),
                 Ok((backup, esp)) => {
                     let image = &backup.flash;
-                    let restoring = "Restoring the whole flash… keep the board plugged in.";
+                    let restoring = t("Restoring the whole flash… keep the board plugged in.");
                     let lender = page.clone();
                     let done = with_loader(
                         &page,
@@ -249,15 +255,24 @@ pub fn EspBackupPanel(page: Page) -> impl IntoView {
                     .await;
                     match done {
                         Ok(outcome) => {
-                            page.say(&format!(
-                                "Restored: the {}'s whole flash ({} KB) from the backup of {}, checked by MD5{}.",
-                                backup.chip,
-                                backup.flash.len() / 1024,
-                                backup.date,
-                                if outcome.restart.is_some() { ", and the board was restarted" } else { "" }
-                            ));
+                            let size = kb(backup.flash.len() as u64);
+                            page.say(&if outcome.restart.is_some() {
+                                crate::tf!(
+                                    "Restored: the {chip}'s whole flash ({size}) from the backup of {date}, checked by MD5, and the board was restarted.",
+                                    chip = backup.chip,
+                                    size = size,
+                                    date = backup.date
+                                )
+                            } else {
+                                crate::tf!(
+                                    "Restored: the {chip}'s whole flash ({size}) from the backup of {date}, checked by MD5.",
+                                    chip = backup.chip,
+                                    size = size,
+                                    date = backup.date
+                                )
+                            });
                         }
-                        Err(e) => page.warn(&failed(e, "Restore stopped. The flash is partly restored, so the board may not start: restore it again.")),
+                        Err(e) => page.warn(&failed(e, t("Restore stopped. The flash is partly restored, so the board may not start: restore it again."))),
                     }
                 }
             }
@@ -266,19 +281,19 @@ pub fn EspBackupPanel(page: Page) -> impl IntoView {
         });
     };
     view! {
-        <h3>"Whole-flash backup (ESP)"</h3>
-        <p class="hint">"Save everything on a connected ESP board before a workshop changes it, and put it back later: the way back for a board that did not come with MicroPython."</p>
+        <h3>{t("Whole-flash backup (ESP)")}</h3>
+        <p class="hint">{t("Save everything on a connected ESP board before a workshop changes it, and put it back later: the way back for a board that did not come with MicroPython.")}</p>
         <div class="row">
-            <button class="secondary" disabled=move || running.get() on:click=back_up>"Back up the whole flash"</button>
-            <label class="secondary">"Restore the whole flash "
-                <input type="file" accept=".espbackup" aria-label="Restore the whole flash" disabled=move || running.get() on:change=restore/>
+            <button class="secondary" disabled=move || running.get() on:click=back_up>{t("Back up the whole flash")}</button>
+            <label class="secondary">{t("Restore the whole flash")}" "
+                <input type="file" accept=".espbackup" aria-label=t("Restore the whole flash") disabled=move || running.get() on:change=restore/>
             </label>
             <Show when=move || running.get()>
-                <button class="secondary" on:click=move |_| cancel.with_value(|t| if let Some(t) = t { t.cancel() })>"Cancel"</button>
+                <button class="secondary" on:click=move |_| cancel.with_value(|t| if let Some(t) = t { t.cancel() })>{t("Cancel")}</button>
             </Show>
         </div>
         {move || percent.get().map(|p| view! {
-            <div class="progress" role="progressbar" aria-label="Backup progress" aria-valuemin="0" aria-valuemax="100"
+            <div class="progress" role="progressbar" aria-label=t("Backup progress") aria-valuemin="0" aria-valuemax="100"
                 aria-valuenow=(p.round() as u32).to_string()>
                 <div class="bar" style=format!("width: {p:.1}%")></div>
             </div>

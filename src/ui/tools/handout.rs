@@ -10,6 +10,7 @@ use super::sheet::Sheet;
 use crate::firmware::handout::{self, Entry};
 use crate::firmware::manifest::hex;
 use crate::firmware::url::join_url;
+use crate::i18n::{kb, t};
 use crate::web::{download, fetch};
 
 /// Where the manifest is published by default: beside the page.
@@ -32,7 +33,11 @@ pub fn HandoutBuilder(page_url: String) -> impl IntoView {
                 list.push(entry);
             });
         }
-        Err(why) => problem.set(format!("{name} was not added: it is {why}.")),
+        Err(why) => problem.set(crate::tf!(
+            "{file} was not added: it is {why}.",
+            file = name,
+            why = why
+        )),
     };
     let on_files = move |ev: leptos::ev::Event| {
         let input: web_sys::HtmlInputElement = event_target(&ev);
@@ -44,7 +49,7 @@ pub fn HandoutBuilder(page_url: String) -> impl IntoView {
                 let name = file.name();
                 match fetch::read_file(file).await {
                     Ok(bytes) => add(handout::describe(&name, &bytes), &name),
-                    Err(why) => problem.set(format!("{name}: {why}.")),
+                    Err(why) => problem.set(crate::tf!("{file}: {why}.", file = name, why = why)),
                 }
             }
         });
@@ -74,32 +79,32 @@ pub fn HandoutBuilder(page_url: String) -> impl IntoView {
 
     view! {
         <div class="tools-form">
-            <label>"Workshop title"<input type="text" prop:value=title on:input=move |ev| title.set(event_target_value(&ev))/></label>
-            <label>"Firmware files"<input type="file" multiple accept=".bin,.uf2" on:change=on_files/></label>
+            <label>{t("Workshop title")}<input type="text" prop:value=title on:input=move |ev| title.set(event_target_value(&ev))/></label>
+            <label>{t("Firmware files")}<input type="file" multiple accept=".bin,.uf2" on:change=on_files/></label>
             <div class="row">
-                <label>"Firmware link"<input type="url" placeholder="https://…/micropython.bin" prop:value=url on:input=move |ev| url.set(event_target_value(&ev))/></label>
-                <button class="secondary" on:click=add_url>"Add link"</button>
+                <label>{t("Firmware link")}<input type="url" placeholder="https://…/micropython.bin" prop:value=url on:input=move |ev| url.set(event_target_value(&ev))/></label>
+                <button class="secondary" on:click=add_url>{t("Add link")}</button>
             </div>
             <p class="notice error" role="alert" hidden=move || problem.with(String::is_empty)>{problem}</p>
             <table class="entries" hidden=move || entries.with(Vec::is_empty)>
-                <thead><tr><th>"Board family"</th><th>"File"</th><th>"Offset"</th><th>"Size"</th><th>"Version"</th><th>"SHA-256"</th><th></th></tr></thead>
+                <thead><tr><th>{t("Board family")}</th><th>{t("File")}</th><th>{t("Offset")}</th><th>{t("Size")}</th><th>{t("Version")}</th><th>"SHA-256"</th><th></th></tr></thead>
                 <tbody>
                     <For each=move || entries.get() key=|e| e.path.clone() let:e>
                         <Row entry=e entries/>
                     </For>
                 </tbody>
             </table>
-            <p class="hint">"Files picked from this computer are named in the manifest by their file name: publish them beside the manifest. Links stay links (their server must allow downloads from other sites: CORS)."</p>
-            <label>"Where the manifest will be published"<input type="url" prop:value=manifest_url on:input=move |ev| manifest_url.set(event_target_value(&ev))/></label>
+            <p class="hint">{t("Files picked from this computer are named in the manifest by their file name: publish them beside the manifest. Links stay links (their server must allow downloads from other sites: CORS).")}</p>
+            <label>{t("Where the manifest will be published")}<input type="url" prop:value=manifest_url on:input=move |ev| manifest_url.set(event_target_value(&ev))/></label>
         </div>
         <Show when=move || manifest.with(Result::is_ok) fallback=move || view! {
             <p class="hint">{move || manifest.get().err().unwrap_or_default()}</p>
         }>
             <div class="row">
-                <button class="primary" on:click=save>"Download workshop.json"</button>
-                <button class="secondary" on:click=|_| print()>"Print the handout"</button>
+                <button class="primary" on:click=save>{t("Download workshop.json")}</button>
+                <button class="secondary" on:click=|_| print()>{t("Print the handout")}</button>
             </div>
-            <label>"Handout link"<input type="text" readonly prop:value=link class="handout-link"/></label>
+            <label>{t("Handout link")}<input type="text" readonly prop:value=link class="handout-link"/></label>
             <Sheet title link/>
         </Show>
     }
@@ -120,12 +125,12 @@ fn Row(entry: Entry, entries: RwSignal<Vec<Entry>>) -> impl IntoView {
             <td>{entry.family.clone()}</td>
             <td title=entry.path.clone()>{name.clone()}</td>
             <td>{format!("0x{:x}", entry.offset)}</td>
-            <td>{format!("{} KB", entry.size.div_ceil(1024))}</td>
+            <td>{kb(entry.size as u64)}</td>
             <td>{entry.version.clone()}</td>
             <td><code>{hex(&entry.sha256)[..16].to_string()}"…"</code></td>
             <td>
-                <button class="link" aria-label=format!("Remove {name}")
-                    on:click=move |_| entries.update(|list| list.retain(|e| e.path != path))>"Remove"</button>
+                <button class="link" aria-label=crate::tf!("Remove {file}", file = name)
+                    on:click=move |_| entries.update(|list| list.retain(|e| e.path != path))>{t("Remove")}</button>
             </td>
         </tr>
     }

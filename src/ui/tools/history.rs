@@ -9,6 +9,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use crate::firmware::history::{self, Record};
+use crate::i18n::t;
 use crate::web::{download, fetch, history as store};
 
 /// Calls `name(args…)` on history.js and awaits its promise.
@@ -19,7 +20,7 @@ async fn call(name: &str, args: &[JsValue]) -> Result<JsValue, String> {
     let f: Function = Reflect::get(&module, &name.into())
         .ok()
         .and_then(|f| f.dyn_into().ok())
-        .ok_or("the history could not be opened")?;
+        .ok_or(t("the history could not be opened"))?;
     let out = f
         .apply(&JsValue::NULL, &args.iter().collect::<Array>())
         .map_err(|e| crate::web::js::error_message(&e))?;
@@ -66,7 +67,10 @@ pub fn HistoryView() -> impl IntoView {
                     records.set(list.iter().map(|o| record(&o)).collect());
                     raw.set(list);
                 }
-                Err(e) => note.set(format!("The history could not be read: {e}.")),
+                Err(e) => note.set(crate::tf!(
+                    "The history could not be read: {error}.",
+                    error = e
+                )),
             }
         })
     };
@@ -89,17 +93,17 @@ pub fn HistoryView() -> impl IntoView {
             )
             .await;
             note.set(match done {
-                Ok(v) if v.is_truthy() => format!(
-                    "{} is in step 2: press Flash to install it.",
-                    if r.version.is_empty() {
+                Ok(v) if v.is_truthy() => crate::tf!(
+                    "{firmware} is in step 2: press Flash to install it.",
+                    firmware = if r.version.is_empty() {
                         &r.firmware
                     } else {
                         &r.version
                     }
                 ),
-                Ok(_) => format!(
-                    "{} came from a file that is no longer kept here: choose it again in step 2.",
-                    r.firmware
+                Ok(_) => crate::tf!(
+                    "{firmware} came from a file that is no longer kept here: choose it again in step 2.",
+                    firmware = r.firmware
                 ),
                 Err(e) => e,
             });
@@ -126,21 +130,24 @@ pub fn HistoryView() -> impl IntoView {
                 .await
                 .and_then(|b| {
                     js_sys::JSON::parse(&String::from_utf8_lossy(&b))
-                        .map_err(|_| "it is not JSON".into())
+                        .map_err(|_| t("it is not JSON").into())
                 })
                 .and_then(|v| {
                     if Array::is_array(&v) {
                         Ok(v)
                     } else {
-                        Err("it is not a webflash history (a JSON list)".into())
+                        Err(t("it is not a webflash history (a JSON list)").into())
                     }
                 });
             match parsed {
                 Ok(list) => match call("importEntries", &[list]).await {
-                    Ok(n) => note.set(format!("Imported {} entries.", n.as_f64().unwrap_or(0.0))),
+                    Ok(n) => note.set(crate::tf!(
+                        "Imported {n} entries.",
+                        n = crate::i18n::number(n.as_f64().unwrap_or(0.0) as u64)
+                    )),
                     Err(e) => note.set(e),
                 },
-                Err(why) => note.set(format!("That file was not imported: {why}.")),
+                Err(why) => note.set(crate::tf!("That file was not imported: {why}.", why = why)),
             }
             reload();
         });
@@ -148,16 +155,16 @@ pub fn HistoryView() -> impl IntoView {
     let forget = move |_| {
         let sure = web_sys::window()
             .and_then(|w| {
-                w.confirm_with_message(
+                w.confirm_with_message(t(
                     "Forget every entry and every kept firmware file in this browser?",
-                )
+                ))
                 .ok()
             })
             .unwrap_or(false);
         if sure {
             spawn_local(async move {
                 let _ = call("forget", &[]).await;
-                note.set("The history is forgotten.".into());
+                note.set(t("The history is forgotten.").into());
                 reload();
             });
         }
@@ -168,25 +175,25 @@ pub fn HistoryView() -> impl IntoView {
     };
 
     view! {
-        <h3>"Device history"</h3>
-        <p class="hint">"Every flash and board check on this computer, kept in this browser only."</p>
+        <h3>{t("Device history")}</h3>
+        <p class="hint">{t("Every flash and board check on this computer, kept in this browser only.")}</p>
         <div class="row">
-            <label>"Board "
-                <select aria-label="Board" on:change=move |ev| board.set(event_target_value(&ev))>
-                    <option value="">"All boards"</option>
+            <label>{t("Board")}" "
+                <select aria-label=t("Board") on:change=move |ev| board.set(event_target_value(&ev))>
+                    <option value="">{t("All boards")}</option>
                     {move || records.with(|r| history::boards(r)).into_iter().map(|(id, name)| view! {
                         <option value=id.clone()>{format!("{name} ({id})")}</option>
                     }).collect_view()}
                 </select>
             </label>
             {move || roll().map(|r| {
-                let label = format!("Roll back to {}", if r.version.is_empty() { r.firmware.clone() } else { r.version.clone() });
+                let label = crate::tf!("Roll back to {firmware}", firmware = if r.version.is_empty() { r.firmware.clone() } else { r.version.clone() });
                 view! { <button class="secondary" on:click=move |_| again(r.clone())>{label}</button> }
             })}
         </div>
         <p class="hint" aria-live="polite">{note}</p>
         <table class="entries history">
-            <thead><tr><th>"When (UTC)"</th><th>"What"</th><th>"Board"</th><th>"Id"</th><th>"Firmware"</th><th>"Verified"</th><th></th></tr></thead>
+            <thead><tr><th>{t("When (UTC)")}</th><th>{t("What")}</th><th>{t("Board")}</th><th>{t("Id")}</th><th>{t("Firmware")}</th><th>{t("Verified")}</th><th></th></tr></thead>
             <tbody>
                 {move || shown().into_iter().map(|r| {
                     let flash = r.kind == "flash";
@@ -195,23 +202,23 @@ pub fn HistoryView() -> impl IntoView {
                     view! {
                         <tr data-kind=r.kind.clone()>
                             <td>{r.date.replace('T', " ").chars().take(16).collect::<String>()}</td>
-                            <td>{if flash { "flash" } else { "check" }}</td>
+                            <td>{if flash { t("flash") } else { t("check") }}</td>
                             <td>{r.board.clone()}</td>
                             <td>{r.id.clone()}</td>
                             <td title=r.sha256.clone()>{what}</td>
-                            <td>{if r.verified { "yes" } else { "no" }}</td>
-                            <td>{flash.then(|| view! { <button class="link" on:click=move |_| again(row.clone())>"Flash this again"</button> })}</td>
+                            <td>{if r.verified { t("yes") } else { t("no") }}</td>
+                            <td>{flash.then(|| view! { <button class="link" on:click=move |_| again(row.clone())>{t("Flash this again")}</button> })}</td>
                         </tr>
                     }
                 }).collect_view()}
             </tbody>
         </table>
         <div class="row">
-            <button class="secondary" on:click=export_csv>"Export CSV"</button>
-            <button class="secondary" on:click=export_json>"Export JSON"</button>
-            <label class="secondary">"Import history (JSON) "<input type="file" accept=".json,application/json" on:change=import/></label>
-            <button class="secondary" on:click=move |_| reload()>"Refresh history"</button>
-            <button class="secondary" on:click=forget>"Forget the history"</button>
+            <button class="secondary" on:click=export_csv>{t("Export CSV")}</button>
+            <button class="secondary" on:click=export_json>{t("Export JSON")}</button>
+            <label class="secondary">{t("Import history (JSON)")}" "<input type="file" accept=".json,application/json" on:change=import/></label>
+            <button class="secondary" on:click=move |_| reload()>{t("Refresh history")}</button>
+            <button class="secondary" on:click=forget>{t("Forget the history")}</button>
         </div>
     }
 }
