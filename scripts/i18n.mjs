@@ -59,7 +59,8 @@ export function extract() {
     ids.get(id).push(`${file}:${line}`);
   };
   for (const file of sources()) {
-    let text = fs.readFileSync(path.join(root, file), "utf8");
+    // Comment lines (doc comments show the forms) are not texts; blanked to keep line numbers.
+    let text = fs.readFileSync(path.join(root, file), "utf8").replace(/^[ \t]*\/\/.*$/gm, "");
     if (file.endsWith(".rs")) {
       // A file's unit tests (at its end) are not page text.
       const tests = text.search(/#\[cfg\(test\)\]\s*mod \w+/);
@@ -134,7 +135,7 @@ function update() {
 }
 
 /// The key of a text in the page's catalogues: FNV-1a (32 bits) of its UTF-8, in base 36, as
-/// modules.js computes it (`textKey`): a few bytes instead of the English sentence.
+/// src/web/modules.js computes it (`textKey`): a few bytes instead of the English sentence.
 export function textKey(text) {
   let h = 0x811c9dc5;
   for (const b of Buffer.from(text, "utf8")) h = Math.imul(h ^ b, 0x01000193) >>> 0;

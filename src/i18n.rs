@@ -6,8 +6,11 @@
 //! translation (a translator may move them). The translations are gettext PO files,
 //! `i18n/<lang>.po`, edited with any PO tool; the build turns each into `dist/i18n/<lang>.json`
 //! and the page fetches the one it needs before it starts (`web/modules.js`), so an English page
-//! downloads none. `tests/i18n.test.mjs` fails when a text in the sources has no translation in
-//! some language, or a translation lost or gained a `{place}`.
+//! downloads none (each file is keyed by a hash of the English; the MicroPython card's and the
+//! organisers' tools' own texts come with those modules). `tests/e2e/languages.test.mjs` fails when
+//! a text in the sources has no translation in some language, or a translation lost or gained a
+//! `{place}`; `scripts/i18n.mjs` finds the texts (the forms it knows: `t("…")`, `mark("…")`,
+//! `tf!("…", …)`, JS `t("…")`, `data-t` in index.html: one plain literal each).
 //!
 //! Numbers go through [`number`]: the browser's `Intl.NumberFormat` for the page's language
 //! (1,536 / 1.536 / 1 536), plain digits natively.
@@ -68,24 +71,29 @@ pub const fn mark(english: &'static str) -> &'static str {
     english
 }
 
-/// The `n`th distinct `{place}` of `text`, in the order they first appear.
-fn place(text: &str, n: usize) -> Option<&str> {
-    let mut seen: Vec<&str> = Vec::new();
-    let mut rest = text;
-    while let Some(open) = rest.find('{') {
-        rest = &rest[open + 1..];
-        let Some(close) = rest.find('}') else { break };
-        let name = &rest[..close];
-        if !name.is_empty()
-            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-            && !seen.contains(&name)
-        {
-            if seen.len() == n {
-                return Some(name);
-            }
-            seen.push(name);
+/// Which argument fills place `name`: the index of `name` among the distinct `{place}`s of
+/// `english`, in the order they first appear.
+fn argument(english: &str, name: &str) -> Option<usize> {
+    let mut n = 0;
+    let mut at = 0;
+    while let Some(open) = english[at..].find('{') {
+        let start = at + open + 1;
+        let close = start + english[start..].find('}')?;
+        let place = &english[start..close];
+        if place == name {
+            return Some(n);
         }
-        rest = &rest[close + 1..];
+        // A place met before (written the same, earlier) takes no argument of its own.
+        let first = !english[..start - 1].contains(&english[start - 1..=close]);
+        if first
+            && !place.is_empty()
+            && place
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        {
+            n += 1;
+        }
+        at = close + 1;
     }
     None
 }
@@ -93,20 +101,19 @@ fn place(text: &str, n: usize) -> Option<&str> {
 /// `english` translated, its places filled: `args[i]` is the `i`th distinct place of `english`
 /// in the order they first appear there ([`tf!`](crate::tf) checks that order when it compiles).
 pub fn fill(english: &'static str, args: &[&dyn Display]) -> String {
+    use std::fmt::Write;
     let mut rest = t(english);
     let mut out = String::with_capacity(rest.len() + 16);
     while let Some(open) = rest.find('{') {
         out.push_str(&rest[..open]);
         let tail = &rest[open + 1..];
         let value = tail.find('}').and_then(|close| {
-            let name = &tail[..close];
-            (0..args.len())
-                .find(|&i| place(english, i) == Some(name))
-                .map(|i| (close, args[i]))
+            let i = argument(english, &tail[..close])?;
+            Some((close, args.get(i)?))
         });
         match value {
             Some((close, value)) => {
-                out.push_str(&value.to_string());
+                let _ = write!(out, "{value}");
                 rest = &tail[close + 1..];
             }
             None => {
@@ -189,7 +196,7 @@ macro_rules! tf {
 pub fn number(n: u64) -> String {
     #[cfg(target_arch = "wasm32")]
     if n >= 1000 {
-        return web::format_number(n as f64);
+        return web::format_number(n as f64, 0);
     }
     n.to_string()
 }
@@ -199,7 +206,7 @@ pub fn number(n: u64) -> String {
 pub fn tenths(value: f64) -> String {
     #[cfg(target_arch = "wasm32")]
     {
-        web::format_tenths(value.max(0.0))
+        web::format_number(value.max(0.0), 1)
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
@@ -221,10 +228,9 @@ mod web {
     extern "C" {
         /// The page language's translation of `english`, if it has one.
         pub fn translate(english: &str) -> Option<String>;
+        /// `n` written the page's way (Intl.NumberFormat), with `digits` decimals.
         #[wasm_bindgen(js_name = formatNumber)]
-        pub fn format_number(n: f64) -> String;
-        #[wasm_bindgen(js_name = formatTenths)]
-        pub fn format_tenths(n: f64) -> String;
+        pub fn format_number(n: f64, digits: u32) -> String;
     }
 }
 
@@ -241,7 +247,9 @@ mod tests {
         assert!(!places_are("{b} then {a}", &["b"]));
         assert!(!places_are("{b}", &["b", "a"]));
         assert!(places_are("no {} places {x y}", &[]));
-        assert_eq!(place("{b} {a} {b}", 1), Some("a"));
+        assert_eq!(argument("{b} {a} {b}", "a"), Some(1));
+        assert_eq!(argument("{b} {a} {b}", "b"), Some(0));
+        assert_eq!(argument("{b} {a}", "c"), None);
         assert_eq!(kb(1), "1 KB");
         assert_eq!(kb(1025), "2 KB");
         assert_eq!(tenths(2.54), "2.5");

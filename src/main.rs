@@ -9,8 +9,7 @@ fn main() {
     }));
     // The page's language first (its translations, when it is not English), then the app.
     wasm_bindgen_futures::spawn_local(async {
-        let _ =
-            wasm_bindgen_futures::JsFuture::from(webflash::web::modules::start_language()).await;
+        let _ = wasm_bindgen_futures::JsFuture::from(webflash::web::modules::start_page()).await;
         webflash::ui::mount();
     });
 }

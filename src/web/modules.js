@@ -1,7 +1,11 @@
+// Nothing in this file runs on import: the app calls `startPage` once. (Each optional wasm
+// module imports its own copy, and the tests load the demo board's module under Node.)
+
 // The page's language (src/i18n.rs): English is written in the sources and is the message id;
-// another language's translations (dist/i18n/<lang>.json, built from i18n/<lang>.po) are fetched
-// before the app starts, so an English page downloads none. The optional modules' copies of this
-// file read the same catalogue, kept on globalThis.
+// another language's translations (dist/i18n/<lang>.json, built from i18n/<lang>.po by
+// scripts/i18n.mjs) are fetched before the app starts, so an English page downloads none. The
+// catalogue is kept on globalThis (`webflashLanguage`, with its `t`), where the optional modules'
+// copies of this file, offline.js and history.js read it.
 const LANGUAGES = ["en", "de", "es", "fr"];
 const catalogue = () => globalThis.webflashLanguage;
 /// The language the page shows: `?lang=`, else the one chosen with the switcher, else the first
@@ -24,22 +28,13 @@ function textKey(text) {
 }
 export function translate(english) { return catalogue()?.messages[textKey(english)]; }
 const t = (english) => translate(english) ?? english;
-/// Adds the translations of module FOLDER's own texts (`i18n/<lang>-FOLDER.json`), if any.
-async function moreTexts(folder) {
-  const c = catalogue();
-  if (!c || c[folder]) return;
-  const reply = await fetch(new URL(`i18n/${c.lang}-${folder}.json`, document.baseURI));
-  if (!reply.ok) throw new Error(`the ${c.lang} texts of ${folder}: HTTP ${reply.status}`);
-  Object.assign(c.messages, await reply.json());
-  c[folder] = true;
+/// `n` written the page's way, with `digits` decimals.
+export function formatNumber(n, digits) {
+  return new Intl.NumberFormat(catalogue()?.lang || "en", { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(n);
 }
-export function formatNumber(n) { return new Intl.NumberFormat(catalogue()?.lang || "en").format(n); }
-export function formatTenths(n) { return new Intl.NumberFormat(catalogue()?.lang || "en", { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(n); }
 /// Loads the page language's translations (when it is not English), translates the static page
 /// (elements marked `data-t`: their English text is the id) and wires the language switcher.
-let languageReady = null;
-export function startLanguage() { return (languageReady ??= loadLanguage()); }
-async function loadLanguage() {
+async function startLanguage() {
   const lang = chosenLanguage();
   if (lang !== "en" && !catalogue()) {
     try {
@@ -58,7 +53,7 @@ async function loadLanguage() {
     // Another language reloads the page in it; with a board connected (perhaps being flashed),
     // only when the user says so.
     select.addEventListener("change", () => {
-      if (host?.connected() && !confirm(t("The page reloads in the new language, and the board is disconnected. Change the language now?"))) {
+      if (globalThis.webflash?.port.connected() && !confirm(t("The page reloads in the new language, and the board is disconnected. Change the language now?"))) {
         select.value = catalogue()?.lang || "en";
         return;
       }
@@ -68,6 +63,16 @@ async function loadLanguage() {
       location.assign(url);
     });
   }
+}
+
+/// Adds the translations of module FOLDER's own texts (`i18n/<lang>-FOLDER.json`), if any.
+async function moreTexts(folder) {
+  const c = globalThis.webflashLanguage;
+  if (!c || c[folder]) return;
+  const reply = await fetch(new URL(`i18n/${c.lang}-${folder}.json`, document.baseURI));
+  if (!reply.ok) throw new Error(`the ${c.lang} texts of ${folder}: HTTP ${reply.status}`);
+  Object.assign(c.messages, await reply.json());
+  c[folder] = true;
 }
 
 // Loads one of the page's optional wasm modules (built by Trunk into its own folder, see
@@ -117,13 +122,15 @@ export function startOffline() {
 
 /// The page's bridge (ui::micropython), for the organisers' tools' whole-flash jobs.
 let host = null;
-export function setHost(bridge) { host = bridge; }
+let hostSet;
+const hostReady = new Promise((resolve) => { hostSet = resolve; });
+export function setHost(bridge) { host = bridge; hostSet(); }
 
 /// The organisers' tools (`?organiser`): their own module, in a section above the steps once the
 /// app has started; the footer links to them. Nothing of them is fetched without `?organiser`.
 /// (Built here rather than in the app's wasm, where the same link costs three times the bytes.)
-addEventListener("TrunkApplicationStarted", async () => {
-  await startLanguage();
+async function startOrganiser() {
+  await hostReady;
   const link = document.createElement("a");
   link.href = "?organiser";
   link.textContent = t("Running a workshop? Make a handout with a link and a QR code.");
@@ -139,7 +146,7 @@ addEventListener("TrunkApplicationStarted", async () => {
   } catch (e) {
     section.textContent = t("The organiser tools could not be loaded ({error}). Reload the page to try again.").replace("{error}", e?.message || e);
   }
-}, { once: true });
+}
 
 /// The device history (history.js, copied beside the page; see src/web/history.rs): fetched when
 /// something is recorded, or at Connect when this browser has a history.
@@ -171,13 +178,15 @@ export function logLine(text) {
   const open = document.querySelector("details.log[open] pre");
   if (open) open.textContent = logText();
 }
-addEventListener("toggle", (e) => {
-  if (e.target.matches?.("details.log") && e.target.open) e.target.querySelector("pre").textContent = logText();
-}, true);
-addEventListener("click", (e) => {
-  const button = e.target.closest?.("details.log button");
-  if (button) navigator.clipboard?.writeText(logText()).then(() => { button.dataset.copied = ""; }, () => {});
-});
+function startLog() {
+  addEventListener("toggle", (e) => {
+    if (e.target.matches?.("details.log") && e.target.open) e.target.querySelector("pre").textContent = logText();
+  }, true);
+  addEventListener("click", (e) => {
+    const button = e.target.closest?.("details.log button");
+    if (button) navigator.clipboard?.writeText(logText()).then(() => { button.dataset.copied = ""; }, () => {});
+  });
+}
 
 /// `window.webflash`, the page's automation API for workshop scripts and the browser tests
 /// (README "Automation API"), on the page's bridge: `port.write(Uint8Array)`,
@@ -245,9 +254,8 @@ export function takeToStep(name) {
 /// Without Web Serial (Firefox, Safari, a page not served over https): what to do instead, as an
 /// alert above the steps. (Here rather than in the app's wasm: a third of the bytes, for a
 /// notice most visitors never see.)
-addEventListener("TrunkApplicationStarted", async () => {
+function unsupportedNotice() {
   if ("serial" in navigator && navigator.serial) return;
-  await startLanguage();
   const notice = document.createElement("section");
   notice.className = "card unsupported";
   notice.setAttribute("role", "alert");
@@ -260,4 +268,14 @@ addEventListener("TrunkApplicationStarted", async () => {
     t("Web Serial only works on secure pages. Open this page over https:// (or from http://localhost on this computer) in Google Chrome, Microsoft Edge or Opera."),
   ]).map((text) => Object.assign(document.createElement("p"), { textContent: text })));
   document.querySelector("main")?.prepend(notice);
-}, { once: true });
+}
+
+/// Starts the page (the app calls it once, then mounts itself when it resolves): its language
+/// first, then the notice for a browser without Web Serial, the log's buttons, and the
+/// organisers' link (and tools, with `?organiser`) once the app's bridge exists.
+export async function startPage() {
+  startLog();
+  startOrganiser();
+  await startLanguage();
+  unsupportedNotice();
+}

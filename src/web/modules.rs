@@ -5,9 +5,11 @@ use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(module = "/src/web/modules.js")]
 extern "C" {
-    /// Loads the page language's translations and translates the static page (`crate::i18n`).
-    #[wasm_bindgen(js_name = startLanguage)]
-    pub fn start_language() -> js_sys::Promise;
+    /// Starts the page: its language (the translations, when it is not English, and the
+    /// switcher), the log's buttons, the unsupported-browser notice and the organisers' link.
+    /// The app mounts once it resolves.
+    #[wasm_bindgen(js_name = startPage)]
+    pub fn start_page() -> js_sys::Promise;
     #[wasm_bindgen(js_name = loadModule, catch)]
     async fn load_module(folder: &str, name: &str) -> Result<JsValue, JsValue>;
     /// Hands the page's bridge (`ui::micropython`) to the organisers' tools.

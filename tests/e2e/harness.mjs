@@ -281,3 +281,20 @@ export async function stepStates(page) {
   return page.evaluate(() => Object.fromEntries([...document.querySelectorAll("[data-step]")]
     .map((s) => [s.dataset.step, s.dataset.state + (s.hasAttribute("data-open") ? " open" : "")])));
 }
+
+const axeSource = fs.readFileSync(path.join(root, "node_modules/axe-core/axe.min.js"), "utf8");
+
+/// axe-core over the whole page in light and dark mode: the serious and critical violations.
+export async function audit(page) {
+  const found = [];
+  for (const colorScheme of ["light", "dark"]) {
+    await page.emulateMedia({ colorScheme });
+    if (!(await page.evaluate(() => !!globalThis.axe))) await page.addScriptTag({ content: axeSource });
+    const violations = await page.evaluate(async () => (await axe.run(document, { resultTypes: ["violations"] })).violations
+      .filter((v) => v.impact === "serious" || v.impact === "critical")
+      .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`));
+    found.push(...violations.map((v) => `${colorScheme}: ${v}`));
+  }
+  await page.emulateMedia({ colorScheme: "light" });
+  return found;
+}

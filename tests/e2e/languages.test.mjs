@@ -4,7 +4,7 @@
 // leaves no English in what the page shows.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launchBrowser, openApp, screenshot } from "./harness.mjs";
+import { startServer, launchBrowser, openApp, screenshot, audit } from "./harness.mjs";
 import { micropythonImage } from "./images.mjs";
 import { extract, problems, readPo, places, LANGUAGES } from "../../scripts/i18n.mjs";
 
@@ -118,6 +118,8 @@ test("the whole demo journey in German: the browser's language, no English left,
     await page.locator('[data-step="micropython"][data-state="done"]').waitFor({ timeout: 180000 });
     await look("hello");
     await screenshot(page, "german-hello");
+    // The German page is as accessible as the English one (axe also checks its lang="de").
+    assert.deepEqual(await audit(page), [], "accessibility in German");
     assert.deepEqual(fetched, ["de.json", "de-repl.json"]);
     for (const step of ["connect", "firmware", "flash"]) {
       await page.locator(`[data-step="${step}"]`).getByRole("button", { name: T("Open step {n}").replace("{n}", String(["connect", "firmware", "flash"].indexOf(step) + 1)) }).click();

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { startServer, launchBrowser, openApp, openDemoBoard, openStep, stepStates, startSim, root, shots } from "./harness.mjs";
+import { startServer, launchBrowser, openApp, openDemoBoard, openStep, stepStates, startSim, root, shots, audit } from "./harness.mjs";
 import { espImage, firmwareImage, micropythonImage } from "./images.mjs";
 
 let server, browser, tmp;
@@ -22,22 +22,6 @@ after(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-const axeSource = fs.readFileSync(path.join(root, "node_modules/axe-core/axe.min.js"), "utf8");
-
-/// axe-core over the whole page in light and dark mode: the serious and critical violations.
-async function audit(page) {
-  const found = [];
-  for (const colorScheme of ["light", "dark"]) {
-    await page.emulateMedia({ colorScheme });
-    if (!(await page.evaluate(() => !!globalThis.axe))) await page.addScriptTag({ content: axeSource });
-    const violations = await page.evaluate(async () => (await axe.run(document, { resultTypes: ["violations"] })).violations
-      .filter((v) => v.impact === "serious" || v.impact === "critical")
-      .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`));
-    found.push(...violations.map((v) => `${colorScheme}: ${v}`));
-  }
-  await page.emulateMedia({ colorScheme: "light" });
-  return found;
-}
 
 /// Checks what a student sees in one state: the steps' states, exactly one step open, its main
 /// action inside the 1366x768 window; audits it; keeps screenshots at both sizes.

@@ -228,22 +228,34 @@ fn send_to_board(bytes: &[u8]) {
     CONSOLE.with(|c| c.borrow_mut().0.extend_from_slice(bytes));
 }
 
+/// The status line while files are backed up: "Backing up… 3 of 7 files".
+fn backing_up(state: Page) -> impl Fn(usize, usize) {
+    move |i, n| {
+        state.say(tf!(
+            "Backing up… {done} of {total} files",
+            done = i,
+            total = n
+        ))
+    }
+}
+
+/// The status line while files are put back: "Putting files back… 3 of 7".
+fn putting_back(state: Page) -> impl Fn(usize, usize) {
+    move |i, n| {
+        state.say(tf!(
+            "Putting files back… {done} of {total}",
+            done = i,
+            total = n
+        ))
+    }
+}
+
 /// Backs up the board's files for the page (before a flash that moves the filesystem); the
 /// archive is also kept for "Put files back". `None` if it failed (the status says why).
 pub async fn backup_for_page() -> Option<Vec<u8>> {
     let state = Page;
     state.say(t("Backing up the board's files before flashing…"));
-    let (archive, n) = with_repl(state, async move |r| {
-        r.backup(|i, n| {
-            state.say(tf!(
-                "Backing up… {done} of {total} files",
-                done = i,
-                total = n
-            ))
-        })
-        .await
-    })
-    .await?;
+    let (archive, n) = with_repl(state, async move |r| r.backup(backing_up(state)).await).await?;
     LAST_BACKUP.with(|b| *b.borrow_mut() = Some(archive.clone()));
     state.say(tf!("Backed up {count} file(s).", count = n));
     Some(archive)
@@ -254,14 +266,7 @@ pub async fn restore_for_page(archive: Vec<u8>) -> Option<usize> {
     let state = Page;
     state.say(t("Putting the board's files back…"));
     let n = with_repl(state, async move |r| {
-        r.restore(&archive, |i, n| {
-            state.say(tf!(
-                "Putting files back… {done} of {total}",
-                done = i,
-                total = n
-            ))
-        })
-        .await
+        r.restore(&archive, putting_back(state)).await
     })
     .await?;
     state.say(tf!("Put {count} file(s) back on the board.", count = n));
@@ -277,15 +282,7 @@ pub fn console_on(on: bool) {
 async fn restore(state: Page, archive: Vec<u8>, files: RwSignal<Vec<Entry>>) {
     state.say(t("Putting the files back on the board…"));
     let done = with_repl(state, async move |r| {
-        let n = r
-            .restore(&archive, |i, n| {
-                state.say(tf!(
-                    "Putting files back… {done} of {total}",
-                    done = i,
-                    total = n
-                ))
-            })
-            .await?;
+        let n = r.restore(&archive, putting_back(state)).await?;
         let list = r.list("").await?;
         Ok((n, list))
     })
@@ -296,28 +293,23 @@ async fn restore(state: Page, archive: Vec<u8>, files: RwSignal<Vec<Entry>>) {
     }
 }
 
-/// The status line after `file` was uploaded, saying how it was checked.
-fn uploaded_text(file: &str, checked: Checked) -> String {
-    match checked {
-        Checked::Sha256 => tf!(
+/// The status line after `file` was uploaded (or, `saved`, saved from the editor), saying how
+/// it was checked. (Four whole sentences: a translation may need each its own way.)
+fn stored_text(file: &str, checked: Checked, saved: bool) -> String {
+    match (saved, checked) {
+        (false, Checked::Sha256) => tf!(
             "Uploaded {file}, checked by SHA-256 on the board.",
             file = file
         ),
-        Checked::Size => tf!(
+        (false, Checked::Size) => tf!(
             "Uploaded {file}, its size checked (this MicroPython cannot hash files).",
             file = file
         ),
-    }
-}
-
-/// The status line after the editor saved `file`, saying how it was checked.
-fn saved_text(file: &str, checked: Checked) -> String {
-    match checked {
-        Checked::Sha256 => tf!(
+        (true, Checked::Sha256) => tf!(
             "Saved {file}, checked by SHA-256 on the board.",
             file = file
         ),
-        Checked::Size => tf!(
+        (true, Checked::Size) => tf!(
             "Saved {file}, its size checked (this MicroPython cannot hash files).",
             file = file
         ),
@@ -564,7 +556,7 @@ fn ReplPanel(port: PortState, check: RwSignal<Check>) -> impl IntoView {
             })
             .await
             {
-                state.say(uploaded_text(&name, checked));
+                state.say(stored_text(&name, checked, false));
                 refresh();
             }
         });
@@ -601,7 +593,7 @@ fn ReplPanel(port: PortState, check: RwSignal<Check>) -> impl IntoView {
             })
             .await
             {
-                state.say(saved_text(&path, checked));
+                state.say(stored_text(&path, checked, true));
                 refresh();
             }
         });
@@ -630,17 +622,7 @@ fn ReplPanel(port: PortState, check: RwSignal<Check>) -> impl IntoView {
     let on_backup = move |_| {
         spawn_local(async move {
             state.say(t("Backing up the board's files…"));
-            let got = with_repl(state, async move |r| {
-                r.backup(|i, n| {
-                    state.say(tf!(
-                        "Backing up… {done} of {total} files",
-                        done = i,
-                        total = n
-                    ))
-                })
-                .await
-            })
-            .await;
+            let got = with_repl(state, async move |r| r.backup(backing_up(state)).await).await;
             if let Some((archive, n)) = got {
                 crate::web::download("micropython-backup.tar", &archive);
                 LAST_BACKUP.with(|b| *b.borrow_mut() = Some(archive));
