@@ -163,6 +163,18 @@ test("the switcher changes the language and keeps it; ?lang= chooses one for a l
     await page.goto(`${server.url}?lang=es`);
     await page.getByRole("button", { name: catalogue("es")["Demo board"], exact: true }).waitFor();
     assert.equal(await page.locator("#language").inputValue(), "es");
+    // With a board connected, changing the language (a reload) asks first: declined, nothing
+    // changes and the board stays connected.
+    const es = catalogue("es");
+    await page.getByRole("button", { name: es["Demo board"], exact: true }).click();
+    await page.getByRole("status").filter({ hasText: es["{chip} is ready. Choose the firmware."].replace("{chip}", "ESP32") }).waitFor({ timeout: 30000 });
+    const asked = [];
+    page.once("dialog", (d) => { asked.push(d.message()); d.dismiss(); });
+    await page.locator("#language").selectOption("de");
+    await page.waitForTimeout(300);
+    assert.deepEqual(asked, [es["The page reloads in the new language, and the board is disconnected. Change the language now?"]]);
+    assert.equal(await page.locator("#language").inputValue(), "es");
+    assert.equal(await page.evaluate(() => window.webflash.port.connected()), true);
     assert.deepEqual(page.errors, []);
     await page.close();
   } finally {
