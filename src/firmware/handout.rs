@@ -175,10 +175,17 @@ pub fn encode_component(text: &str) -> String {
     out
 }
 
-/// The link students open: the page (without its own query or fragment) with `?manifest=`.
-pub fn link(page_url: &str, manifest_url: &str) -> String {
+/// The link students open: the page (without its own query or fragment) with `?manifest=`, and
+/// `&lang=` when the workshop opens the page in one language for everyone (else each browser's
+/// language decides).
+pub fn link(page_url: &str, manifest_url: &str, lang: Option<&str>) -> String {
     let page = page_url.split(['?', '#']).next().unwrap_or(page_url);
-    format!("{page}?manifest={}", encode_component(manifest_url))
+    let mut link = format!("{page}?manifest={}", encode_component(manifest_url));
+    if let Some(lang) = lang {
+        link.push_str("&lang=");
+        link.push_str(&encode_component(lang));
+    }
+    link
 }
 
 #[cfg(test)]
@@ -258,8 +265,16 @@ mod tests {
     #[test]
     fn the_link_carries_the_manifest_url_encoded_like_encode_uri_component() {
         assert_eq!(
-            link("https://ws.example/flash/?firmware=x#top", "https://ws.example/flash/a b&c=d.json"),
+            link("https://ws.example/flash/?firmware=x#top", "https://ws.example/flash/a b&c=d.json", None),
             "https://ws.example/flash/?manifest=https%3A%2F%2Fws.example%2Fflash%2Fa%20b%26c%3Dd.json"
+        );
+        assert_eq!(
+            link(
+                "https://ws.example/",
+                "https://ws.example/w.json",
+                Some("de")
+            ),
+            "https://ws.example/?manifest=https%3A%2F%2Fws.example%2Fw.json&lang=de"
         );
         assert_eq!(encode_component("é~(x)"), "%C3%A9~(x)");
     }

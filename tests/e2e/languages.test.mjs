@@ -181,3 +181,28 @@ test("the switcher changes the language and keeps it; ?lang= chooses one for a l
     await browser.close();
   }
 });
+
+test("a handout may open the page in its language for every student", async () => {
+  const browser = await launchBrowser({ locale: "en-US" });
+  try {
+    const de = catalogue("de");
+    const page = await openApp(browser.context, `${server.url}?organiser&lang=de`, { ports: [] });
+    await page.getByLabel(de["Firmware files"]).setInputFiles({ name: "micropython.bin", mimeType: "application/octet-stream", buffer: micropythonImage("esp32", "v1.24.1") });
+    const link = page.getByLabel(de["Handout link"]);
+    await link.waitFor();
+    // By default each student's browser decides.
+    assert.doesNotMatch(await link.inputValue(), /lang=/);
+    const label = de["Open the page in {language} for every student (else each browser's language decides; the handout is in {language})"].replaceAll("{language}", "Deutsch");
+    await page.getByLabel(label).check();
+    const url = await link.inputValue();
+    assert.match(url, /\?manifest=[^&]+&lang=de$/);
+    // Opened in an English browser, the handout's link shows the page in German.
+    await page.goto(url);
+    await page.locator("#step-connect .mark").waitFor();
+    assert.equal(await page.evaluate(() => document.documentElement.lang), "de");
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  } finally {
+    await browser.close();
+  }
+});

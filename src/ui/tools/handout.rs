@@ -70,7 +70,14 @@ pub fn HandoutBuilder(page_url: String) -> impl IntoView {
         });
     };
     let manifest = Memo::new(move |_| entries.with(|list| handout::manifest(&title.get(), list)));
-    let link = Memo::new(move |_| handout::link(&page, &manifest_url.get()));
+    // The page opens in the handout's language (the organiser's page's) for every student, or in
+    // each browser's.
+    let (lang, lang_name) = page_language();
+    let one_language = RwSignal::new(false);
+    let link = Memo::new(move |_| {
+        let fixed = one_language.get().then_some(lang.as_str());
+        handout::link(&page, &manifest_url.get(), fixed)
+    });
     let save = move |_| {
         if let Ok(text) = manifest.get_untracked() {
             download(MANIFEST_NAME, text.as_bytes());
@@ -96,6 +103,10 @@ pub fn HandoutBuilder(page_url: String) -> impl IntoView {
             </table>
             <p class="hint">{t("Files picked from this computer are named in the manifest by their file name: publish them beside the manifest. Links stay links (their server must allow downloads from other sites: CORS).")}</p>
             <label>{t("Where the manifest will be published")}<input type="url" prop:value=manifest_url on:input=move |ev| manifest_url.set(event_target_value(&ev))/></label>
+            <label class="check">
+                <input type="checkbox" prop:checked=one_language on:change=move |ev| one_language.set(event_target_checked(&ev))/>
+                " "{crate::tf!("Open the page in {language} for every student (else each browser's language decides; the handout is in {language})", language = lang_name)}
+            </label>
         </div>
         <Show when=move || manifest.with(Result::is_ok) fallback=move || view! {
             <p class="hint">{move || manifest.get().err().unwrap_or_default()}</p>
@@ -134,6 +145,22 @@ fn Row(entry: Entry, entries: RwSignal<Vec<Entry>>) -> impl IntoView {
             </td>
         </tr>
     }
+}
+
+/// The page's language: its code (`<html lang>`, which the page sets) and its name as the
+/// language switcher writes it ("Deutsch").
+fn page_language() -> (String, String) {
+    let document = web_sys::window().and_then(|w| w.document());
+    let code = document
+        .as_ref()
+        .and_then(|d| d.document_element())
+        .and_then(|e| e.get_attribute("lang"))
+        .unwrap_or_else(|| "en".into());
+    let name = document
+        .and_then(|d| d.query_selector("#language option:checked").ok().flatten())
+        .and_then(|o| o.text_content())
+        .unwrap_or_else(|| code.clone());
+    (code, name)
 }
 
 fn print() {
