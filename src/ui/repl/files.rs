@@ -256,71 +256,87 @@ pub(super) fn FilesPanel(open: Signal<bool>, check: RwSignal<Check>) -> impl Int
             </div>
             <table class="files" aria-label=t("Files on the board")>
                 <tbody>
-                    {move || files.get().into_iter().map(|e| {
-                        let name = e.name.clone();
-                        let (n1, n2, n3, n4) = (name.clone(), name.clone(), name.clone(), name.clone());
-                        let editable = !e.is_dir && e.size <= 64 * 1024;
-                        // Plain digits: the browser tests look for "<length> bytes".
-                        let size = if e.is_dir { t("folder").to_string() } else { tf!("{count} bytes", count = e.size) };
-                        view! {
-                            <tr>
-                                <td class="name">{name.clone()}</td>
-                                <td class="size">{size}</td>
-                                <td class="actions">
-                                    <button class="link" aria-label=tf!("Download {file}", file = name) on:click=move |_| {
-                                        let n = n1.clone();
-                                        spawn_local(async move {
-                                            let p = n.clone();
-                                            if let Some(data) = with_repl(state, async move |r| r.read_file(&p, |_| {}).await).await {
-                                                crate::web::download(&n, &data);
-                                                state.say(tf!("Downloaded {file} ({count} bytes).", file = n, count = crate::i18n::number(data.len() as u64)));
-                                            }
-                                        });
-                                    }>{t("Download")}</button>
-                                    <button class="link" aria-label=tf!("Run {file}", file = name) on:click=move |_| {
-                                        let n = n2.clone();
-                                        spawn_local(async move {
-                                            term_write(format!("\r\n{}\r\n", tf!("--- running {file} ---", file = n)).as_bytes());
-                                            let p = n.clone();
-                                            let out = with_repl(state, async move |r| r.run_file(&p, Duration::from_secs(60), |b| term_write(b)).await).await;
-                                            if let Some(out) = out {
-                                                term_write(&out.stderr);
-                                                state.say(if out.stderr.is_empty() { tf!("{file} finished.", file = n) } else { tf!("{file} stopped with an error (see the terminal).", file = n) });
-                                            }
-                                        });
-                                    }>{t("Run")}</button>
-                                    {editable.then(|| view! {
-                                        <button class="link" aria-label=tf!("Edit {file}", file = name) on:click=move |_| {
-                                            let n = n4.clone();
-                                            spawn_local(async move {
-                                                let p = n.clone();
-                                                if let Some(data) = with_repl(state, async move |r| r.read_file(&p, |_| {}).await).await {
-                                                    match String::from_utf8(data) {
-                                                        Ok(text) => {
-                                                            editor_text.set(text);
-                                                            editing.set(Some(n));
-                                                        }
-                                                        Err(_) => state.warn(tf!("{file} is not a text file; download it instead.", file = n)),
-                                                    }
-                                                }
-                                            });
-                                        }>{t("Edit")}</button>
-                                    })}
-                                    <button class="link" aria-label=tf!("Delete {file}", file = name) on:click=move |_| {
-                                        let n = n3.clone();
-                                        spawn_local(async move {
-                                            let p = n.clone();
-                                            if with_repl(state, async move |r| r.remove(&p).await).await.is_some() {
-                                                state.say(tf!("Deleted {file}.", file = n));
-                                                refresh();
-                                            }
-                                        });
-                                    }>{t("Delete")}</button>
-                                </td>
-                            </tr>
-                        }
+                    {move || files.get().into_iter().map(|entry| view! {
+                        <FileRow entry refresh=Callback::new(move |()| refresh()) editing editor_text/>
                     }).collect_view()}
                 </tbody>
             </table>
+    }
+}
+
+/// One file or folder of the board, with what can be done to it.
+#[component]
+fn FileRow(
+    entry: Entry,
+    refresh: Callback<()>,
+    editing: RwSignal<Option<String>>,
+    editor_text: RwSignal<String>,
+) -> impl IntoView {
+    let state = Page;
+    let name = entry.name.clone();
+    let (n1, n2, n3, n4) = (name.clone(), name.clone(), name.clone(), name.clone());
+    let editable = !entry.is_dir && entry.size <= 64 * 1024;
+    // Plain digits: the browser tests look for "<length> bytes".
+    let size = if entry.is_dir {
+        t("folder").to_string()
+    } else {
+        tf!("{count} bytes", count = entry.size)
+    };
+    view! {
+        <tr>
+            <td class="name">{name.clone()}</td>
+            <td class="size">{size}</td>
+            <td class="actions">
+                <button class="link" aria-label=tf!("Download {file}", file = name) on:click=move |_| {
+                    let n = n1.clone();
+                    spawn_local(async move {
+                        let p = n.clone();
+                        if let Some(data) = with_repl(state, async move |r| r.read_file(&p, |_| {}).await).await {
+                            crate::web::download(&n, &data);
+                            state.say(tf!("Downloaded {file} ({count} bytes).", file = n, count = crate::i18n::number(data.len() as u64)));
+                        }
+                    });
+                }>{t("Download")}</button>
+                <button class="link" aria-label=tf!("Run {file}", file = name) on:click=move |_| {
+                    let n = n2.clone();
+                    spawn_local(async move {
+                        term_write(format!("\r\n{}\r\n", tf!("--- running {file} ---", file = n)).as_bytes());
+                        let p = n.clone();
+                        let out = with_repl(state, async move |r| r.run_file(&p, Duration::from_secs(60), |b| term_write(b)).await).await;
+                        if let Some(out) = out {
+                            term_write(&out.stderr);
+                            state.say(if out.stderr.is_empty() { tf!("{file} finished.", file = n) } else { tf!("{file} stopped with an error (see the terminal).", file = n) });
+                        }
+                    });
+                }>{t("Run")}</button>
+                {editable.then(|| view! {
+                    <button class="link" aria-label=tf!("Edit {file}", file = name) on:click=move |_| {
+                        let n = n4.clone();
+                        spawn_local(async move {
+                            let p = n.clone();
+                            if let Some(data) = with_repl(state, async move |r| r.read_file(&p, |_| {}).await).await {
+                                match String::from_utf8(data) {
+                                    Ok(text) => {
+                                        editor_text.set(text);
+                                        editing.set(Some(n));
+                                    }
+                                    Err(_) => state.warn(tf!("{file} is not a text file; download it instead.", file = n)),
+                                }
+                            }
+                        });
+                    }>{t("Edit")}</button>
+                })}
+                <button class="link" aria-label=tf!("Delete {file}", file = name) on:click=move |_| {
+                    let n = n3.clone();
+                    spawn_local(async move {
+                        let p = n.clone();
+                        if with_repl(state, async move |r| r.remove(&p).await).await.is_some() {
+                            state.say(tf!("Deleted {file}.", file = n));
+                            refresh.run(());
+                        }
+                    });
+                }>{t("Delete")}</button>
+            </td>
+        </tr>
     }
 }
