@@ -71,31 +71,9 @@ pub const fn mark(english: &'static str) -> &'static str {
     english
 }
 
-/// Which argument fills place `name`: the index of `name` among the distinct `{place}`s of
-/// `english`, in the order they first appear.
+/// Which argument fills place `name`: its index among the distinct `{place}`s of `english`.
 fn argument(english: &str, name: &str) -> Option<usize> {
-    let mut n = 0;
-    let mut at = 0;
-    while let Some(open) = english[at..].find('{') {
-        let start = at + open + 1;
-        let close = start + english[start..].find('}')?;
-        let place = &english[start..close];
-        if place == name {
-            return Some(n);
-        }
-        // A place met before (written the same, earlier) takes no argument of its own.
-        let first = !english[..start - 1].contains(&english[start - 1..=close]);
-        if first
-            && !place.is_empty()
-            && place
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
-        {
-            n += 1;
-        }
-        at = close + 1;
-    }
-    None
+    places(english.as_bytes(), name.as_bytes()).0
 }
 
 /// `english` translated, its places filled: `args[i]` is the `i`th distinct place of `english`
@@ -130,41 +108,72 @@ pub fn fill(english: &'static str, args: &[&dyn Display]) -> String {
 /// [`tf!`](crate::tf), at compile time).
 pub const fn places_are(text: &str, names: &[&str]) -> bool {
     let t = text.as_bytes();
-    let (mut i, mut n) = (0, 0);
-    while i < t.len() {
-        if t[i] != b'{' {
-            i += 1;
-            continue;
+    let mut i = 0;
+    while i < names.len() {
+        if !matches!(places(t, names[i].as_bytes()).0, Some(k) if k == i) {
+            return false;
         }
-        let mut end = i + 1;
-        while end < t.len() && (t[end].is_ascii_alphanumeric() || t[end] == b'_') {
-            end += 1;
-        }
-        if end == i + 1 || end >= t.len() || t[end] != b'}' {
-            i += 1;
-            continue;
-        }
-        // A place seen before (same name earlier among `names[..n]`) takes no new argument.
-        let mut k = 0;
-        let mut known = false;
-        while k < n {
-            if same(names[k].as_bytes(), t, i + 1, end) {
-                known = true;
-            }
-            k += 1;
-        }
-        if !known {
-            if n >= names.len() || !same(names[n].as_bytes(), t, i + 1, end) {
-                return false;
+        i += 1;
+    }
+    places(t, b"").1 == names.len()
+}
+
+/// Among the distinct `{place}`s of `t`, in the order they first appear: the index of `name`,
+/// and how many there are. (A `const fn`: [`tf!`] checks its names with it when it compiles.)
+const fn places(t: &[u8], name: &[u8]) -> (Option<usize>, usize) {
+    let (mut at, mut n, mut found) = (0, 0, None);
+    while let Some((start, end)) = next_place(t, at) {
+        if first_time(t, start, end) {
+            if found.is_none() && same(t, start, end, name) {
+                found = Some(n);
             }
             n += 1;
         }
-        i = end + 1;
+        at = end + 1;
     }
-    n == names.len()
+    (found, n)
 }
 
-const fn same(name: &[u8], t: &[u8], from: usize, to: usize) -> bool {
+/// The next `{place}` of `t` from byte `from` (a name of letters, digits and `_`): where its
+/// name starts and ends.
+const fn next_place(t: &[u8], mut from: usize) -> Option<(usize, usize)> {
+    while from < t.len() {
+        if t[from] == b'{' {
+            let mut end = from + 1;
+            while end < t.len() && (t[end].is_ascii_alphanumeric() || t[end] == b'_') {
+                end += 1;
+            }
+            if end > from + 1 && end < t.len() && t[end] == b'}' {
+                return Some((from + 1, end));
+            }
+        }
+        from += 1;
+    }
+    None
+}
+
+/// Whether the place named `t[start..end]` does not appear before `start`.
+const fn first_time(t: &[u8], start: usize, end: usize) -> bool {
+    let mut at = 0;
+    while let Some((s, e)) = next_place(t, at) {
+        if s >= start {
+            return true;
+        }
+        let (mut k, mut equal) = (0, e - s == end - start);
+        while equal && k < e - s {
+            equal = t[s + k] == t[start + k];
+            k += 1;
+        }
+        if equal {
+            return false;
+        }
+        at = e + 1;
+    }
+    true
+}
+
+/// Whether `t[from..to]` is `name`.
+const fn same(t: &[u8], from: usize, to: usize, name: &[u8]) -> bool {
     if name.len() != to - from {
         return false;
     }

@@ -44,6 +44,22 @@ pub fn mount() {
     }
 }
 
+/// One step's card, `<section class="card step NAME" id="step-NAME" data-step="NAME">`: its head
+/// ([`steps::StepHead`], which [`steps::Steps::provide`] fills in) and its controls in
+/// `.step-body`. (A macro, not a component: a component would turn each step's controls into an
+/// `AnyView`, about 4 KB gzip more in the page a student downloads first.)
+macro_rules! step_card {
+    ($name:literal, $id:expr, $($body:tt)*) => {
+        view! {
+            <section class=concat!("card step ", $name) id=concat!("step-", $name) data-step=$name
+                aria-labelledby=concat!($name, "-title")>
+                <steps::StepHead id=$id/>
+                <div class="step-body" id=concat!($name, "-body")>$($body)*</div>
+            </section>
+        }
+    };
+}
+
 /// The status line and the four steps.
 #[component]
 fn App() -> impl IntoView {
@@ -96,33 +112,15 @@ fn App() -> impl IntoView {
         // What a returning board ran last (written by history.js, see `web::history`): above
         // the steps, as step 1 closes once the board is connected.
         <p id="seen" class="hint seen" data-field="seen" hidden=move || state.link.with(|l| l.usb().is_none())></p>
-        <section class="card step connect" id="step-connect" data-step="connect" aria-labelledby="connect-title">
-            <steps::StepHead id=StepId::Connect/>
-            <div class="step-body" id="connect-body">
-                <connect::ConnectPanel firmware/>
-            </div>
-        </section>
-        <section class="card step firmware" id="step-firmware" data-step="firmware" aria-labelledby="firmware-title">
-            <steps::StepHead id=StepId::Firmware/>
-            <div class="step-body" id="firmware-body">
-                <firmware::FirmwarePanel firmware/>
-            </div>
-        </section>
+        {step_card!("connect", StepId::Connect, <connect::ConnectPanel firmware/>)}
+        {step_card!("firmware", StepId::Firmware, <firmware::FirmwarePanel firmware/>)}
         // Step 3 fits the board: the ESP's serial bootloader, or a Pico's UF2 drive.
-        <section class="card step flash" id="step-flash" data-step="flash" aria-labelledby="flash-title">
-            <steps::StepHead id=StepId::Flash/>
-            <div class="step-body" id="flash-body">
-                <Show when=move || !uf2_step.get()>
-                    <flash::FlashPanel firmware check/>
-                </Show>
-                <uf2::Uf2Slot firmware shown=uf2_step/>
-            </div>
-        </section>
-        <section class="card step micropython" id="step-micropython" data-step="micropython" aria-labelledby="micropython-title">
-            <steps::StepHead id=StepId::MicroPython/>
-            <div class="step-body" id="micropython-body">
-                <micropython::MicroPythonCard check/>
-            </div>
-        </section>
+        {step_card!("flash", StepId::Flash,
+            <Show when=move || !uf2_step.get()>
+                <flash::FlashPanel firmware check/>
+            </Show>
+            <uf2::Uf2Slot firmware shown=uf2_step/>
+        )}
+        {step_card!("micropython", StepId::MicroPython, <micropython::MicroPythonCard check/>)}
     }
 }

@@ -113,8 +113,7 @@ fn show(id: StepId, state: StepState, open: bool, title: &str, summary: &str) {
 /// One step's header (number, title, state, the button that opens it) and summary (shown while
 /// closed), at the top of its card `<section class="card step" id="step-NAME">`, whose
 /// `.step-body` holds the step's controls (shown while open). [`Steps::provide`] fills it in.
-/// (The App writes the four cards out: a wrapping component would turn each step's controls
-/// into an `AnyView`, about 4 KB gzip more in the page a student downloads first.)
+/// (The App writes the four cards with its `step_card!` macro.)
 #[component]
 pub fn StepHead(id: StepId) -> impl IntoView {
     let steps = expect_context::<Steps>();
